@@ -1,0 +1,11 @@
+"""The modulation matrix: each target is a weighted sum of every source (torchsynth's `ModulationMixer`)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def modulation_mixer(amounts, sources):
+    """amounts [..., n_sources, n_targets] (source-major, as the parameter order), sources
+    [..., n_sources, n] -> targets [..., n_targets, n]."""
+    return jnp.einsum("...st,...sn->...tn", amounts, sources)

@@ -1,0 +1,124 @@
+"""Parameter ranges and the [0, 1] <-> physical mapping of torchsynth's `ModuleParameterRange`.
+
+The curve mapping is written exactly as torchsynth computes it (`exp2(log2(x) / curve)`) so
+float32 results agree bit for bit, but with the unsafe branch masked ("double where") so the
+gradient stays finite at x = 0 and at the symmetric centre.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+
+from jaxsynth import libm
+
+# torchsynth defines pi as float32(pi), i.e. 3.1415927410125732; we use the same constant.
+PI = 3.1415927410125732
+
+
+def _safe_curve(x, curve: float):
+    """x ** (1 / curve) for x >= 0 as exp2(log2(x) / curve), zero at x = 0 with a finite gradient."""
+    positive = x > 0
+    x_safe = jnp.where(positive, x, 1.0)
+    return jnp.where(positive, libm.exp2(libm.div(libm.log2(x_safe), curve)), 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterRange:
+    """A named parameter's physical range [minimum, maximum] with its curve and symmetry."""
+
+    name: str
+    minimum: float
+    maximum: float
+    curve: float = 1.0
+    symmetric: bool = False
+
+    def from_0to1(self, normalized):
+        """Map values in [0, 1] to the physical range (torchsynth's `from_0to1`)."""
+        if not self.symmetric:
+            if self.curve != 1.0:
+                normalized = _safe_curve(normalized, self.curve)
+            return self.minimum + (self.maximum - self.minimum) * normalized
+        dist = 2.0 * normalized - 1.0
+        if self.curve != 1.0:
+            normalized = _safe_curve(jnp.abs(dist), self.curve) * jnp.sign(dist)
+        else:
+            normalized = dist
+        return self.minimum + (self.maximum - self.minimum) / 2.0 * (normalized + 1.0)
+
+    def to_0to1(self, value):
+        """Map physical values back to [0, 1] (torchsynth's `to_0to1`, without its asserts)."""
+        normalized = (value - self.minimum) / (self.maximum - self.minimum)
+        if not self.symmetric:
+            if self.curve != 1:
+                normalized = jnp.power(normalized, self.curve)
+            return normalized
+        dist = 2.0 * normalized - 1.0
+        return (1.0 + jnp.power(jnp.abs(dist), self.curve) * jnp.sign(dist)) / 2.0
+
+    def describe(self) -> str:
+        kind = "symmetric " if self.symmetric else ""
+        return f"[{self.minimum:g}, {self.maximum:g}] ({kind}curve {self.curve:g})"
+
+
+def adsr_ranges() -> tuple[ParameterRange, ...]:
+    """attack/decay (s), sustain (0-1), release (s), alpha (envelope curve exponent)."""
+    return (
+        ParameterRange("attack", 0.0, 2.0, 0.5),
+        ParameterRange("decay", 0.0, 2.0, 0.5),
+        ParameterRange("sustain", 0.0, 1.0, 1.0),
+        ParameterRange("release", 0.0, 5.0, 0.5),
+        ParameterRange("alpha", 0.1, 6.0, 1.0),
+    )
+
+
+LFO_SHAPES = ("sin", "tri", "saw", "rsaw", "sqr")
+
+
+def lfo_ranges() -> tuple[ParameterRange, ...]:
+    """frequency (Hz), mod_depth (Hz of rate modulation), initial_phase (rad), shape mix."""
+    return (
+        ParameterRange("frequency", 0.0, 20.0, 0.25),
+        ParameterRange("mod_depth", -10.0, 20.0, 0.5, symmetric=True),
+        ParameterRange("initial_phase", -PI, PI, 1.0),
+    ) + tuple(ParameterRange(shape, 0.0, 1.0, 1.0) for shape in LFO_SHAPES)
+
+
+def vco_ranges(with_shape: bool = False) -> tuple[ParameterRange, ...]:
+    """tuning (semitones), mod_depth (semitones), initial_phase (rad), optional square-saw shape."""
+    ranges = (
+        ParameterRange("tuning", -24.0, 24.0, 1.0),
+        ParameterRange("mod_depth", -96.0, 96.0, 0.2, symmetric=True),
+        ParameterRange("initial_phase", -PI, PI, 1.0),
+    )
+    return ranges + ((ParameterRange("shape", 0.0, 1.0, 1.0),) if with_shape else ())
+
+
+def keyboard_ranges() -> tuple[ParameterRange, ...]:
+    """midi_f0 (MIDI note, 69 = 440 Hz) and note-on duration (s)."""
+    return (
+        ParameterRange("midi_f0", 0.0, 127.0, 1.0),
+        ParameterRange("duration", 0.01, 4.0, 0.5),
+    )
+
+
+MOD_SOURCES = ("adsr_1", "adsr_2", "lfo_1", "lfo_2")
+MOD_TARGETS = ("vco_1_pitch", "vco_1_amp", "vco_2_pitch", "vco_2_amp", "noise_amp")
+
+
+def mod_matrix_ranges() -> tuple[ParameterRange, ...]:
+    """The 4x5 modulation amounts, source-major, each in [0, 1] with curve 0.5."""
+    return tuple(
+        ParameterRange(f"{src}->{dst}", 0.0, 1.0, 0.5) for src in MOD_SOURCES for dst in MOD_TARGETS
+    )
+
+
+def mixer_ranges() -> tuple[ParameterRange, ...]:
+    """Mix levels of vco_1, vco_2 and noise (noise with torchsynth's curve 0.025)."""
+    return (
+        ParameterRange("vco_1", 0.0, 1.0, 1.0),
+        ParameterRange("vco_2", 0.0, 1.0, 1.0),
+        ParameterRange("noise", 0.0, 1.0, 0.025),
+    )
+

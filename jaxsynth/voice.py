@@ -1,0 +1,228 @@
+"""torchsynth's `Voice` as one pure JAX function over a [batch, 78] array of parameters in [0, 1].
+
+keyboard -> 6 ADSRs and 2 LFOs at control rate -> 4x5 modulation matrix -> upsampled to audio
+rate -> sine VCO, square-saw VCO and noise, each through a VCA -> audio mixer.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxsynth import adsr as adsr_lib
+from jaxsynth import lfo as lfo_lib
+from jaxsynth import parameters as P
+from jaxsynth import vco as vco_lib
+from jaxsynth.config import SynthConfig
+from jaxsynth.keyboard import keyboard
+from jaxsynth.mixer import audio_mixer
+from jaxsynth.modulation import modulation_mixer
+from jaxsynth.noise import NOISE_ROWS, tile_rows, white_noise
+from jaxsynth.upsample import upsample
+from jaxsynth.vca import vca
+
+ADSR_MODULES = ("adsr_1", "adsr_2", "lfo_1_amp_adsr", "lfo_2_amp_adsr", "lfo_1_rate_adsr", "lfo_2_rate_adsr")
+
+# Modules in torchsynth's `named_parameters()` order, with their parameter ranges.
+MODULES: tuple[tuple[str, tuple[P.ParameterRange, ...]], ...] = (
+    ("keyboard", P.keyboard_ranges()),
+    ("adsr_1", P.adsr_ranges()),
+    ("adsr_2", P.adsr_ranges()),
+    ("lfo_1", P.lfo_ranges()),
+    ("lfo_2", P.lfo_ranges()),
+    ("lfo_1_amp_adsr", P.adsr_ranges()),
+    ("lfo_2_amp_adsr", P.adsr_ranges()),
+    ("lfo_1_rate_adsr", P.adsr_ranges()),
+    ("lfo_2_rate_adsr", P.adsr_ranges()),
+    ("mod_matrix", P.mod_matrix_ranges()),
+    ("vco_1", P.vco_ranges()),
+    ("vco_2", P.vco_ranges(with_shape=True)),
+    ("mixer", P.mixer_ranges()),
+)
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(f"{m}/{r.name}" for m, ranges in MODULES for r in ranges)
+RANGES: tuple[P.ParameterRange, ...] = tuple(r for _, ranges in MODULES for r in ranges)
+N_PARAMETERS = len(PARAMETER_NAMES)  # 78
+
+
+def to_physical(params01):
+    """[..., 78] values in [0, 1] -> [..., 78] physical values (s, Hz, MIDI, ...)."""
+    columns = [r.from_0to1(params01[..., i]) for i, r in enumerate(RANGES)]
+    return jnp.stack(columns, axis=-1)
+
+
+def to_0to1(physical):
+    """[..., 78] physical values -> [..., 78] values in [0, 1]."""
+    columns = [r.to_0to1(physical[..., i]) for i, r in enumerate(RANGES)]
+    return jnp.stack(columns, axis=-1)
+
+
+def _split(physical) -> dict[str, dict[str, jax.Array]]:
+    """[..., 78] -> {module: {parameter: [...]}}."""
+    out: dict[str, dict[str, jax.Array]] = {}
+    i = 0
+    for module, ranges in MODULES:
+        out[module] = {}
+        for r in ranges:
+            out[module][r.name] = physical[..., i]
+            i += 1
+    return out
+
+
+def modulation_signals(physical, config: SynthConfig):
+    """The mod matrix's five targets at audio rate, [..., 5, buffer_size] (order `MOD_TARGETS`)."""
+    p = _split(physical)
+    n_ctrl, rate, eps = config.control_buffer_size, float(config.control_rate), config.eps
+    midi_f0, note_on = keyboard(p["keyboard"]["midi_f0"], p["keyboard"]["duration"])
+
+    def envelope(name):
+        a = p[name]
+        return adsr_lib.adsr(a["attack"], a["decay"], a["sustain"], a["release"], a["alpha"], note_on, n_ctrl, rate, eps)
+
+    def low_frequency_oscillator(name):
+        a = p[name]
+        weights = jnp.stack([a[s] for s in P.LFO_SHAPES], axis=-1)
+        signal = lfo_lib.lfo(a["frequency"], a["mod_depth"], a["initial_phase"], weights, envelope(f"{name}_rate_adsr"), rate)
+        return vca(signal, envelope(f"{name}_amp_adsr"))
+
+    sources = jnp.stack(
+        [envelope("adsr_1"), envelope("adsr_2"), low_frequency_oscillator("lfo_1"), low_frequency_oscillator("lfo_2")], axis=-2
+    )
+    amounts = jnp.stack([p["mod_matrix"][r.name] for r in P.mod_matrix_ranges()], axis=-1)
+    amounts = amounts.reshape(amounts.shape[:-1] + (len(P.MOD_SOURCES), len(P.MOD_TARGETS)))
+    return upsample(modulation_mixer(amounts, sources), config.buffer_size)
+
+
+def oscillator_phases(physical, targets, config: SynthConfig):
+    """Phases (rad) [..., 2, buffer_size] of vco_1 and vco_2 given the audio-rate mod targets."""
+    p = _split(physical)
+    midi_f0, sr = p["keyboard"]["midi_f0"], float(config.sample_rate)
+    return jnp.stack(
+        [
+            vco_lib.phase(midi_f0, p[name]["tuning"], p[name]["mod_depth"], p[name]["initial_phase"], targets[..., k, :], sr)
+            for name, k in (("vco_1", 0), ("vco_2", 2))
+        ],
+        axis=-2,
+    )
+
+
+def render_physical(physical, noise, config: SynthConfig):
+    """Audio [..., buffer_size] from physical parameters [..., 78] and noise [..., buffer_size]."""
+    p = _split(physical)
+    targets = modulation_signals(physical, config)
+    phases = oscillator_phases(physical, targets, config)
+    v2 = p["vco_2"]
+    out_1 = vca(vco_lib.sine(phases[..., 0, :]), targets[..., 1, :])
+    square_saw = vco_lib.square_saw(phases[..., 1, :], p["keyboard"]["midi_f0"], v2["tuning"], v2["mod_depth"], v2["shape"])
+    out_2 = vca(square_saw, targets[..., 3, :])
+    out_noise = vca(noise, targets[..., 4, :])
+    levels = jnp.stack([p["mixer"]["vco_1"], p["mixer"]["vco_2"], p["mixer"]["noise"]], axis=-1)
+    return audio_mixer(levels, jnp.stack([out_1, out_2, out_noise], axis=-2))
+
+
+def render(params01, noise, config: SynthConfig):
+    """Audio [..., buffer_size] float32 from parameters [..., 78] in [0, 1]; pure and jittable."""
+    return render_physical(to_physical(params01), noise, config)
+
+
+class ParameterError(ValueError):
+    """Raised for parameter arrays of the wrong shape or with values outside [0, 1]."""
+
+
+def _is_traced(x) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+class Voice:
+    """torchsynth 1.0.2's `Voice` synthesizer as a pure, jittable, differentiable JAX function.
+
+    `render(params01)` maps a [batch, 78] array in [0, 1] (columns in `parameter_names` order)
+    to [batch, buffer_size] float32 audio at `config.sample_rate`.
+    """
+
+    parameter_names: tuple[str, ...] = PARAMETER_NAMES
+    ranges: tuple[P.ParameterRange, ...] = RANGES
+
+    def __init__(self, config: SynthConfig = SynthConfig(), noise_seed: int = 13):
+        self.config = config
+        self.noise_seed = noise_seed
+        self._render = jax.jit(functools.partial(render, config=config))
+
+    @property
+    def n_parameters(self) -> int:
+        return N_PARAMETERS
+
+    def index(self, name: str) -> int:
+        """Column of a `module/param` name."""
+        try:
+            return self.parameter_names.index(name)
+        except ValueError:
+            raise KeyError(f"unknown parameter {name!r}; valid names: {', '.join(self.parameter_names)}") from None
+
+    @functools.cached_property
+    def noise_rows(self) -> jax.Array:
+        """The default noise: 32 rows [32, buffer_size] from a JAX key, repeated over the batch."""
+        return white_noise(jax.random.PRNGKey(self.noise_seed), NOISE_ROWS, self.config.buffer_size)
+
+    def default_noise(self, batch: int) -> jax.Array:
+        return tile_rows(self.noise_rows, batch)
+
+    def validate(self, params01, name: str = "params01") -> None:
+        """Raise `ParameterError` naming the first bad parameter (shape, NaN, outside [0, 1]).
+
+        Call it eagerly before a jitted function; `render` calls it itself when not traced.
+        """
+        validate_params(params01, self.parameter_names, self.ranges, name)
+
+    def render(self, params01, noise=None):
+        """[batch, 78] in [0, 1] -> [batch, buffer_size] float32 audio.
+
+        noise: white noise [batch, buffer_size] (or broadcastable), e.g. a torchsynth Voice's
+        buffer for parity; None uses `default_noise`.
+        """
+        if not _is_traced(params01):
+            self.validate(params01)
+        params01 = jnp.asarray(params01, jnp.float32)
+        if noise is None:
+            noise = self.default_noise(params01.shape[0])
+        return self._render(params01, jnp.asarray(noise, jnp.float32))
+
+    def to_physical(self, params01):
+        return to_physical(jnp.asarray(params01, jnp.float32))
+
+    def to_0to1(self, physical):
+        return to_0to1(jnp.asarray(physical, jnp.float32))
+
+    def random_params(self, key, batch: int | None = None):
+        """Uniform [batch, 78] in [0, 1), the way torchsynth randomizes a Voice."""
+        batch = self.config.batch_size if batch is None else batch
+        return jax.random.uniform(key, (batch, N_PARAMETERS), jnp.float32)
+
+    def subset(self, free: list[str] | tuple[str, ...], fixed: Mapping[str, float]):
+        """A `ParameterSubset` that trains on `free` names with the others held at `fixed` (0-1)."""
+        from jaxsynth.subset import ParameterSubset
+
+        return ParameterSubset.create(self, free, fixed)
+
+
+def validate_params(params01, names, ranges, label: str = "params01") -> None:
+    """Host-side check of a [batch, len(names)] array in [0, 1]; errors name the parameter."""
+    arr = np.asarray(params01)
+    if arr.ndim != 2 or arr.shape[1] != len(names):
+        raise ParameterError(
+            f"{label} must have shape [batch, {len(names)}] (one column per parameter), got {tuple(arr.shape)}"
+        )
+    bad_nan = ~np.isfinite(arr)
+    bad_range = (arr < 0.0) | (arr > 1.0)
+    for kind, mask in (("is not finite", bad_nan), ("is outside [0, 1]", bad_range & ~bad_nan)):
+        if mask.any():
+            row, col = np.argwhere(mask)[0]
+            r = ranges[col]
+            raise ParameterError(
+                f"{label}[{row}, {col}] = {arr[row, col]!r} for parameter {names[col]!r} {kind}; "
+                f"parameters are given in [0, 1], mapping to the physical range {r.describe()}"
+            )
