@@ -43,4 +43,4 @@ def lfo(frequency, mod_depth, initial_phase, weights, rate_mod, control_rate: fl
     freq = jnp.maximum(frequency[..., None] + mod_depth[..., None] * rate_mod, 0.0)
     argument = accurate_cumsum(libm.div(TWO_PI * freq, control_rate), bound=TWO_PI * 1000.0 / control_rate) + initial_phase[..., None]
     mix = shape_weights(weights)
-    return jnp.einsum("...k,...kn->...n", mix, lfo_shapes(argument))
+    return jnp.sum(mix[..., :, None] * lfo_shapes(argument), axis=-2)

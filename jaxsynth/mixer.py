@@ -9,4 +9,4 @@ from jaxsynth.dsp import normalize_if_clipping
 
 def audio_mixer(levels, sources):
     """levels [..., k] (0-1), sources [..., k, n] -> [..., n], scaled to peak 1 where |peak| > 1."""
-    return normalize_if_clipping(jnp.einsum("...k,...kn->...n", levels, sources))
+    return normalize_if_clipping(jnp.sum(levels[..., :, None] * sources, axis=-2))

@@ -63,9 +63,13 @@ def write_params(voice, params01: np.ndarray) -> None:
         p.data = torch.from_numpy(np.ascontiguousarray(params01[:, i]))
 
 
-def read_noise(voice) -> np.ndarray:
-    """The Voice's white-noise buffer, float32 [batch, buffer_size]."""
-    return voice.noise.noise.detach().cpu().numpy().astype(np.float32)
+def read_noise(voice, unique_rows: bool = False) -> np.ndarray:
+    """The Voice's white-noise buffer, float32 [batch, buffer_size] (or only its first 32 rows,
+    which repeat over the batch in reproducible mode, with `unique_rows`)."""
+    noise = voice.noise.noise.detach().cpu().numpy().astype(np.float32)
+    if unique_rows and voice.synthconfig.reproducible:
+        noise = noise[:32]
+    return noise
 
 
 def render_torch(voice, params01: np.ndarray | None = None) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from jaxsynth import libm
@@ -15,9 +16,10 @@ def phase(midi_f0, tuning, mod_depth, initial_phase, pitch_mod, sample_rate: flo
     """Oscillator phase [..., n] in rad: the pitch midi_f0 + tuning + mod_depth * pitch_mod
     (semitones, clamped to MIDI [0, 127]) as Hz, integrated over time, plus the initial phase."""
     control = jnp.clip((midi_f0 + tuning)[..., None] + mod_depth[..., None] * pitch_mod, 0.0, MIDI_MAX)
-    increment = libm.div(TWO_PI * midi_to_hz(control), sample_rate)
+    # Materialize the (costly) increments once; otherwise XLA re-fuses them into every consumer.
+    increment = jax.lax.optimization_barrier(libm.div(TWO_PI * midi_to_hz(control), sample_rate))
     bound = TWO_PI * 440.0 * 2.0 ** ((MIDI_MAX - 69.0) / 12.0) * 1.001 / sample_rate
-    return accurate_cumsum(increment, bound) + initial_phase[..., None]
+    return jax.lax.optimization_barrier(accurate_cumsum(increment, bound) + initial_phase[..., None])
 
 
 def sine(argument):
@@ -25,11 +27,17 @@ def sine(argument):
     return jnp.cos(argument)
 
 
-def square_saw(argument, midi_f0, tuning, mod_depth, shape):
-    """Square (shape 0) to saw (shape 1) waveform of phase [..., n], band-limited by a tanh whose
-    steepness falls with the highest pitch the patch can reach (midi_f0 + tuning + max(mod_depth, 0))."""
+def partials(midi_f0, tuning, mod_depth):
+    """The square-saw's steepness [...]: 12000 / (f log10 f) at the highest pitch f the patch can
+    reach (midi_f0 + tuning + max(mod_depth, 0)), fewer partials for higher notes."""
     max_f0 = midi_to_hz(midi_f0 + tuning + jnp.maximum(mod_depth, 0.0))
-    partials = libm.div(12000.0, max_f0 * jnp.log10(max_f0))[..., None]
-    square = jnp.tanh(PI * partials * jnp.sin(argument) / 2)
+    # Materialized, so that XLA does not recompute it for every sample it broadcasts to.
+    return jax.lax.optimization_barrier(libm.div(12000.0, max_f0 * jnp.log10(max_f0)))
+
+
+def square_saw(argument, midi_f0, tuning, mod_depth, shape):
+    """Square (shape 0) to saw (shape 1) waveform of phase [..., n], band-limited by a tanh."""
+    partials_ = partials(midi_f0, tuning, mod_depth)[..., None]
+    square = jnp.tanh(PI * partials_ * jnp.sin(argument) / 2)
     shape = shape[..., None]
     return (1 - shape / 2) * square * (1 + shape * jnp.cos(argument))

@@ -21,7 +21,7 @@ from jaxsynth.config import SynthConfig
 from jaxsynth.keyboard import keyboard
 from jaxsynth.mixer import audio_mixer
 from jaxsynth.modulation import modulation_mixer
-from jaxsynth.noise import NOISE_ROWS, tile_rows, white_noise
+from jaxsynth.noise import NOISE_ROWS, check_noise_rows, expand_noise, tile_rows, white_noise
 from jaxsynth.upsample import upsample
 from jaxsynth.vca import vca
 
@@ -62,7 +62,12 @@ def to_0to1(physical):
 
 
 def _split(physical) -> dict[str, dict[str, jax.Array]]:
-    """[..., 78] -> {module: {parameter: [...]}}."""
+    """[..., 78] -> {module: {parameter: [...]}}.
+
+    The values are materialized first (optimization barrier): otherwise XLA fuses the costly
+    curve mapping into every broadcast consumer and recomputes it per sample.
+    """
+    physical = jax.lax.optimization_barrier(physical)
     out: dict[str, dict[str, jax.Array]] = {}
     i = 0
     for module, ranges in MODULES:
@@ -73,8 +78,8 @@ def _split(physical) -> dict[str, dict[str, jax.Array]]:
     return out
 
 
-def modulation_signals(physical, config: SynthConfig):
-    """The mod matrix's five targets at audio rate, [..., 5, buffer_size] (order `MOD_TARGETS`)."""
+def control_targets(physical, config: SynthConfig):
+    """The mod matrix's five targets at control rate, [..., 5, control_buffer_size] (`MOD_TARGETS` order)."""
     p = _split(physical)
     n_ctrl, rate, eps = config.control_buffer_size, float(config.control_rate), config.eps
     midi_f0, note_on = keyboard(p["keyboard"]["midi_f0"], p["keyboard"]["duration"])
@@ -94,7 +99,12 @@ def modulation_signals(physical, config: SynthConfig):
     )
     amounts = jnp.stack([p["mod_matrix"][r.name] for r in P.mod_matrix_ranges()], axis=-1)
     amounts = amounts.reshape(amounts.shape[:-1] + (len(P.MOD_SOURCES), len(P.MOD_TARGETS)))
-    return upsample(modulation_mixer(amounts, sources), config.buffer_size)
+    return modulation_mixer(amounts, sources)
+
+
+def modulation_signals(physical, config: SynthConfig):
+    """The five mod targets at audio rate, [..., 5, buffer_size]."""
+    return upsample(control_targets(physical, config), config.buffer_size)
 
 
 def oscillator_phases(physical, targets, config: SynthConfig):
@@ -110,23 +120,82 @@ def oscillator_phases(physical, targets, config: SynthConfig):
     )
 
 
-def render_physical(physical, noise, config: SynthConfig):
-    """Audio [..., buffer_size] from physical parameters [..., 78] and noise [..., buffer_size]."""
+def audio_from_targets(physical, ctrl_targets, noise, config: SynthConfig):
+    """The audio-rate stage: upsampling, VCOs, VCAs and mixer. ctrl_targets [..., 5, Nc] -> [..., n]."""
     p = _split(physical)
-    targets = modulation_signals(physical, config)
+    targets = upsample(ctrl_targets, config.buffer_size)
     phases = oscillator_phases(physical, targets, config)
     v2 = p["vco_2"]
     out_1 = vca(vco_lib.sine(phases[..., 0, :]), targets[..., 1, :])
     square_saw = vco_lib.square_saw(phases[..., 1, :], p["keyboard"]["midi_f0"], v2["tuning"], v2["mod_depth"], v2["shape"])
     out_2 = vca(square_saw, targets[..., 3, :])
-    out_noise = vca(noise, targets[..., 4, :])
-    levels = jnp.stack([p["mixer"]["vco_1"], p["mixer"]["vco_2"], p["mixer"]["noise"]], axis=-1)
-    return audio_mixer(levels, jnp.stack([out_1, out_2, out_noise], axis=-2))
+    out_noise = vca(expand_noise(noise, targets.shape[:-2]), targets[..., 4, :])
+    return audio_mixer(_levels(p), jnp.stack([out_1, out_2, out_noise], axis=-2))
 
 
-def render(params01, noise, config: SynthConfig):
+def _levels(p):
+    return jnp.stack([p["mixer"]["vco_1"], p["mixer"]["vco_2"], p["mixer"]["noise"]], axis=-1)
+
+
+def _kernel_scalars(physical):
+    """Per-patch scalars of the CPU kernel, [..., 11] (see `cpu_kernel._render_rows`)."""
+    p = _split(physical)
+    midi_f0, v1, v2 = p["keyboard"]["midi_f0"], p["vco_1"], p["vco_2"]
+    columns = [
+        midi_f0 + v1["tuning"], v1["mod_depth"], v1["initial_phase"],
+        midi_f0 + v2["tuning"], v2["mod_depth"], v2["initial_phase"],
+        vco_lib.partials(midi_f0, v2["tuning"], v2["mod_depth"]), v2["shape"],
+    ]
+    return jnp.concatenate([jnp.stack(columns, axis=-1), _levels(p)], axis=-1)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _audio_from_targets_cpu(physical, ctrl_targets, noise, config: SynthConfig):
+    from jaxsynth import cpu_kernel
+
+    check_noise_rows(noise.shape, ctrl_targets.shape[:-2], config.buffer_size)
+    return cpu_kernel.render_rows(ctrl_targets, noise, _kernel_scalars(physical), float(config.sample_rate))
+
+
+def _audio_cpu_fwd(physical, ctrl_targets, noise, config):
+    return _audio_from_targets_cpu(physical, ctrl_targets, noise, config), (physical, ctrl_targets, noise)
+
+
+def _audio_cpu_bwd(config, residuals, cotangent):
+    _, vjp = jax.vjp(lambda *a: audio_from_targets(*a, config), *residuals)
+    return vjp(cotangent)
+
+
+_audio_from_targets_cpu.defvjp(_audio_cpu_fwd, _audio_cpu_bwd)
+
+IMPLEMENTATIONS = ("xla", "cpu_kernel")
+
+
+def render_physical(physical, noise, config: SynthConfig, impl: str = "xla"):
+    """Audio [..., buffer_size] from physical parameters [..., 78] and white noise.
+
+    noise: [..., buffer_size] broadcastable to the batch, or [r, buffer_size] whose rows repeat
+    over a 1-D batch that is a multiple of r (torchsynth's reproducible mode keeps r = 32).
+
+    impl: "xla" (pure JAX, any backend) or "cpu_kernel" (compiled host loop for the audio-rate
+    stage, same results, several times faster on CPU; gradients still come from the XLA path).
+    """
+    ctrl = control_targets(physical, config)
+    if impl == "xla":
+        return audio_from_targets(physical, ctrl, noise, config)
+    if impl == "cpu_kernel":
+        return _audio_from_targets_cpu(physical, ctrl, noise, config)
+    raise ValueError(f"unknown impl {impl!r}; valid: {', '.join(IMPLEMENTATIONS)}")
+
+
+def render(params01, noise, config: SynthConfig, impl: str = "xla"):
     """Audio [..., buffer_size] float32 from parameters [..., 78] in [0, 1]; pure and jittable."""
-    return render_physical(to_physical(params01), noise, config)
+    return render_physical(to_physical(params01), noise, config, impl)
+
+
+def default_impl() -> str:
+    """The fastest implementation for JAX's default backend."""
+    return "cpu_kernel" if jax.default_backend() == "cpu" else "xla"
 
 
 class ParameterError(ValueError):
@@ -147,10 +216,13 @@ class Voice:
     parameter_names: tuple[str, ...] = PARAMETER_NAMES
     ranges: tuple[P.ParameterRange, ...] = RANGES
 
-    def __init__(self, config: SynthConfig = SynthConfig(), noise_seed: int = 13):
+    def __init__(self, config: SynthConfig = SynthConfig(), noise_seed: int = 13, impl: str | None = None):
         self.config = config
         self.noise_seed = noise_seed
-        self._render = jax.jit(functools.partial(render, config=config))
+        self.impl = default_impl() if impl is None else impl
+        if self.impl not in IMPLEMENTATIONS:
+            raise ValueError(f"unknown impl {self.impl!r}; valid: {', '.join(IMPLEMENTATIONS)}")
+        self._render = jax.jit(functools.partial(render, config=config, impl=self.impl))
 
     @property
     def n_parameters(self) -> int:
@@ -169,6 +241,7 @@ class Voice:
         return white_noise(jax.random.PRNGKey(self.noise_seed), NOISE_ROWS, self.config.buffer_size)
 
     def default_noise(self, batch: int) -> jax.Array:
+        """[batch, buffer_size]: the 32 default rows repeated (render itself passes the 32 rows)."""
         return tile_rows(self.noise_rows, batch)
 
     def validate(self, params01, name: str = "params01") -> None:
@@ -181,15 +254,19 @@ class Voice:
     def render(self, params01, noise=None):
         """[batch, 78] in [0, 1] -> [batch, buffer_size] float32 audio.
 
-        noise: white noise [batch, buffer_size] (or broadcastable), e.g. a torchsynth Voice's
-        buffer for parity; None uses `default_noise`.
+        noise: white noise [batch, buffer_size], [buffer_size], or [r, buffer_size] rows repeating
+        over the batch (e.g. a torchsynth Voice's buffer for parity); None uses this Voice's 32
+        default rows, repeated like torchsynth's.
         """
         if not _is_traced(params01):
             self.validate(params01)
         params01 = jnp.asarray(params01, jnp.float32)
         if noise is None:
-            noise = self.default_noise(params01.shape[0])
-        return self._render(params01, jnp.asarray(noise, jnp.float32))
+            rows = self.noise_rows
+            noise = rows if params01.shape[0] % rows.shape[0] == 0 else self.default_noise(params01.shape[0])
+        noise = jnp.asarray(noise, jnp.float32)
+        check_noise_rows(noise.shape, params01.shape[:-1], self.config.buffer_size)
+        return self._render(params01, noise)
 
     def to_physical(self, params01):
         return to_physical(jnp.asarray(params01, jnp.float32))

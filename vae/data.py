@@ -1,0 +1,400 @@
+"""Datasets of random Voice patches (thesis section 4.1): generation, files, validated loading.
+
+A dataset is N patches drawn uniformly in the synth's [0, 1] parameter space (as torchsynth
+randomizes a Voice), split once with a fixed seed into train/val/test. Only parameters are
+stored; the training step renders audio on the fly. Two files hold the same patches:
+
+- `NAME.json`: physical values named by module and parameter, as the thesis stored them
+  (records like `{"keyboard": {"midi_f0": 61.3, "duration": 0.82}, "adsr_1": {...}, ...}`),
+  with the parameter ranges and the frozen parameters in the header;
+- `NAME.npz`: the same patches as float32 [n, k] arrays in [0, 1], exact, fast to load;
+  training reads this one.
+
+The thesis trains on 63 parameters (Table 4.1, Appendix A): all of them but only 5 of the
+20 modulation-matrix routes. The other 15 routes are frozen at 0 in [0, 1], which is 0 in
+physical units, i.e. route off (`FROZEN_ROUTE_VALUE`). `all_params=True` frees all 78.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Iterator
+
+import jax
+import numpy as np
+from tqdm.auto import tqdm
+
+from jaxsynth import ParameterSubset, Voice
+from jaxsynth.voice import ParameterError, validate_params
+
+FORMAT = "jaxsynth-vae-dataset/1"
+SPLITS = ("train", "val", "test")
+
+# Appendix A, Table A.2: the five modulation routes the thesis varies.
+THESIS_ROUTES = tuple(
+    f"mod_matrix/{route}"
+    for route in (
+        "adsr_1->vco_1_pitch",
+        "adsr_2->vco_2_pitch",
+        "lfo_1->vco_1_amp",
+        "lfo_2->vco_2_amp",
+        "adsr_1->noise_amp",
+    )
+)
+FROZEN_ROUTE_VALUE = 0.0  # [0, 1] value of the 15 other routes: amount 0, the route is off.
+
+
+class DatasetError(ValueError):
+    """A dataset file or array that is malformed or does not fit the synth or the model."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """How a dataset is drawn.
+
+    Attributes:
+      n_patches: total number of patches.
+      split: (train, val, test) sizes; they sum to n_patches.
+      seed: seed of the draw and of the split.
+      all_params: free all 78 parameters instead of the thesis's 63.
+    """
+
+    n_patches: int = 140_000
+    split: tuple[int, int, int] = (100_000, 20_000, 20_000)
+    seed: int = 0
+    all_params: bool = False
+
+    def __post_init__(self):
+        if len(self.split) != 3 or min(self.split) < 1 or sum(self.split) != self.n_patches:
+            raise ValueError(
+                f"split {tuple(self.split)} must be three positive sizes (train, val, test) "
+                f"summing to n_patches={self.n_patches}"
+            )
+
+
+def parameter_subset(voice: Voice, all_params: bool = False) -> ParameterSubset:
+    """The 63 thesis parameters (others frozen off), or all 78 with `all_params`."""
+    routes = [n for n in voice.parameter_names if n.startswith("mod_matrix/")]
+    frozen = {} if all_params else {n: FROZEN_ROUTE_VALUE for n in routes if n not in THESIS_ROUTES}
+    free = [n for n in voice.parameter_names if n not in frozen]
+    return voice.subset(free, frozen)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Dataset:
+    """Patches of the free parameters, float32 [n, k] arrays in [0, 1] per split.
+
+    Attributes:
+      names: the k free parameters (`module/param`), the arrays' column order.
+      fixed: (name, value in [0, 1]) of every other synth parameter.
+      train, val, test: [n_split, k] float32.
+      seed: the seed the patches were drawn with.
+    """
+
+    names: tuple[str, ...]
+    fixed: tuple[tuple[str, float], ...]
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    seed: int
+
+    @property
+    def size(self) -> int:
+        """Number of free parameters k."""
+        return len(self.names)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: len(getattr(self, s)) for s in SPLITS}
+
+    def subset(self, voice: Voice) -> ParameterSubset:
+        """The `ParameterSubset` that expands these k columns to the synth's 78."""
+        return voice.subset(self.names, dict(self.fixed))
+
+
+def generate(config: DataConfig, voice: Voice | None = None) -> Dataset:
+    """Draws `config.n_patches` uniform patches and splits them with `config.seed`."""
+    voice = Voice() if voice is None else voice
+    subset = parameter_subset(voice, config.all_params)
+    key = jax.random.PRNGKey(config.seed)
+    draw_key, split_key = jax.random.split(key)
+    patches = np.asarray(subset.select(voice.random_params(draw_key, config.n_patches)), np.float32)
+    order = np.asarray(jax.random.permutation(split_key, config.n_patches))
+    bounds = np.cumsum(config.split)[:-1]
+    train, val, test = (patches[idx] for idx in np.split(order, bounds))
+    return Dataset(subset.names, _fixed_items(subset), train, val, test, config.seed)
+
+
+def _fixed_items(subset: ParameterSubset) -> tuple[tuple[str, float], ...]:
+    free = set(subset.names)
+    return tuple((n, v) for n, v in zip(subset.full_names, subset.frozen_values) if n not in free)
+
+
+def paths(path: str | Path) -> tuple[Path, Path]:
+    """(NAME.npz, NAME.json) for NAME, NAME.npz or NAME.json."""
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix in (".npz", ".json") else path
+    return stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
+
+
+def save(dataset: Dataset, path: str | Path, voice: Voice | None = None, progress: bool = True) -> tuple[Path, Path]:
+    """Writes NAME.npz and NAME.json (see module doc); returns their paths."""
+    voice = Voice() if voice is None else voice
+    npz_path, json_path = paths(path)
+    npz_path.parent.mkdir(parents=True, exist_ok=True)
+    fixed_names = [n for n, _ in dataset.fixed]
+    with open(npz_path, "wb") as f:  # A file object: np.savez would otherwise append ".npz".
+        np.savez(
+            f,
+            format=np.array(FORMAT),
+            names=np.array(dataset.names),
+            fixed_names=np.array(fixed_names, dtype=str).reshape(-1),
+            fixed_values=np.array([v for _, v in dataset.fixed], np.float32).reshape(-1),
+            counts=np.array([dataset.counts[s] for s in SPLITS], np.int64),
+            seed=np.array(dataset.seed, np.int64),
+            **{s: np.asarray(getattr(dataset, s), np.float32) for s in SPLITS},
+        )
+    with open(json_path, "w") as f:
+        for chunk in _json_chunks(dataset, voice, progress):
+            f.write(chunk)
+    return npz_path, json_path
+
+
+def _describe(voice: Voice, name: str, physical_value: float | None = None) -> dict:
+    module, parameter = name.split("/", 1)
+    r = voice.ranges[voice.index(name)]
+    out = {"name": name, "module": module, "parameter": parameter, "min": r.minimum, "max": r.maximum,
+           "curve": r.curve, "symmetric": r.symmetric}
+    if physical_value is not None:
+        out["value"] = physical_value
+    return out
+
+
+def _record_template(names: tuple[str, ...]) -> str:
+    """A str.format template turning k value strings into one nested {module: {param: v}} record."""
+    modules: dict[str, list[str]] = {}
+    for i, name in enumerate(names):
+        module, parameter = name.split("/", 1)
+        modules.setdefault(module, []).append(f'"{parameter}":{{{i}}}')
+    body = ",".join(f'"{m}":{{{{' + ",".join(fields) + "}}" for m, fields in modules.items())
+    return "{{" + body + "}}"
+
+
+def _physical(voice: Voice, names: tuple[str, ...], x01: np.ndarray) -> np.ndarray:
+    """[n, k] in [0, 1] -> [n, k] float64 physical values of the named parameters.
+
+    The JSON stores float64 physical values so that it converts back to [0, 1] losslessly: in
+    float32 (the synth's own `from_0to1`) steep curves lose the value, e.g. mixer/noise = x^40
+    underflows for x < 0.11 and vco mod_depth (curve 0.2) keeps ~2 digits near its centre.
+    Same formula as `jaxsynth.parameters.ParameterRange`, in float64; a symmetric range is
+    written centre + half-width * y so that values near its centre keep their digits.
+    """
+    x01 = np.asarray(x01, np.float64)
+    cols = []
+    for j, name in enumerate(names):
+        r = voice.ranges[voice.index(name)]
+        x = 2.0 * x01[:, j] - 1.0 if r.symmetric else x01[:, j]
+        y = np.sign(x) * np.abs(x) ** (1.0 / r.curve)
+        if r.symmetric:
+            cols.append((r.minimum + r.maximum) / 2.0 + (r.maximum - r.minimum) / 2.0 * y)
+        else:
+            cols.append(r.minimum + (r.maximum - r.minimum) * y)
+    return np.stack(cols, axis=-1) if cols else np.zeros((len(x01), 0))
+
+
+def _normalized(ranges, physical: np.ndarray) -> np.ndarray:
+    """Inverse of `_physical`: [n, k] float64 physical values -> [n, k] float32 in [0, 1]."""
+    cols = []
+    for j, r in enumerate(ranges):
+        v = np.asarray(physical[:, j], np.float64)
+        if r.symmetric:
+            x = (v - (r.minimum + r.maximum) / 2.0) / ((r.maximum - r.minimum) / 2.0)
+        else:
+            x = (v - r.minimum) / (r.maximum - r.minimum)
+        y = np.sign(x) * np.abs(x) ** r.curve
+        cols.append((y + 1.0) / 2.0 if r.symmetric else y)
+    out = np.stack(cols, axis=-1) if cols else np.zeros((len(physical), 0))
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _json_chunks(dataset: Dataset, voice: Voice, progress: bool) -> Iterator[str]:
+    """The JSON file as a stream of strings (physical values as float64, shortest round-trip form)."""
+    fixed_names = tuple(n for n, _ in dataset.fixed)
+    fixed_physical = _physical(voice, fixed_names, np.array([[v for _, v in dataset.fixed]], np.float32))[0]
+    fixed = [dict(_describe(voice, n, float(p)), value_0to1=v) for (n, v), p in zip(dataset.fixed, fixed_physical)]
+    header = {
+        "format": FORMAT,
+        "synth": "torchsynth 1.0.2 Voice (jaxsynth port)",
+        "sampling": "each free parameter uniform in [0, 1) (Voice.random_params), stored in physical units",
+        "seed": dataset.seed,
+        "counts": dataset.counts,
+        "parameters": [_describe(voice, n) for n in dataset.names],
+        "fixed": fixed,
+    }
+    yield json.dumps(header, indent=1)[:-2] + ",\n"  # Reopen the object for the splits.
+    template = _record_template(dataset.names)
+    bar = tqdm(total=sum(dataset.counts.values()), desc="write json", unit="patch", disable=not progress)
+    for s_index, split in enumerate(SPLITS):
+        physical = _physical(voice, dataset.names, getattr(dataset, split)).tolist()
+        yield f' "{split}": [\n'
+        for i, row in enumerate(physical):
+            sep = ",\n" if i + 1 < len(physical) else "\n"
+            yield "  " + template.format(*map(repr, row)) + sep
+            bar.update(1)
+        yield " ]" + (",\n" if s_index + 1 < len(SPLITS) else "\n")
+    bar.close()
+    yield "}\n"
+
+
+def load(path: str | Path, voice: Voice | None = None, progress: bool = True) -> Dataset:
+    """Reads a .npz (fast) or .json dataset, validating names, counts and ranges.
+
+    Raises `DatasetError` naming the first bad record: split, record index, parameter, value
+    and its valid range.
+    """
+    voice = Voice() if voice is None else voice
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"dataset file {path} does not exist (make one with scripts/make_dataset.py)")
+    if path.suffix == ".npz":
+        dataset = _load_npz(path)
+    elif path.suffix == ".json":
+        dataset = _load_json(path, voice, progress)
+    else:
+        raise DatasetError(f"dataset {path} must be a .npz or .json file")
+    _check_names(path, dataset, voice)
+    for split in SPLITS:
+        try:
+            validate_params(getattr(dataset, split), dataset.names, [voice.ranges[voice.index(n)] for n in dataset.names],
+                            label=f"{split} record")
+        except ParameterError as e:
+            raise DatasetError(f"{path}: {e}") from None
+    return dataset
+
+
+def _load_npz(path: Path) -> Dataset:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is a DatasetError.
+        raise DatasetError(f"{path} is not a readable .npz dataset: {e}") from None
+    with z:
+        missing = [k for k in ("format", "names", "fixed_names", "fixed_values", "counts", "seed", *SPLITS) if k not in z]
+        if missing:
+            raise DatasetError(f"{path} lacks the arrays {missing}; is it a dataset written by vae.data.save?")
+        if str(z["format"]) != FORMAT:
+            raise DatasetError(f"{path} has format {str(z['format'])!r}, expected {FORMAT!r}")
+        names = tuple(str(n) for n in z["names"])
+        arrays = {s: np.asarray(z[s]) for s in SPLITS}
+        counts = dict(zip(SPLITS, (int(c) for c in z["counts"])))
+        fixed = tuple((str(n), float(v)) for n, v in zip(z["fixed_names"], z["fixed_values"]))
+        seed = int(z["seed"])
+    for split, arr in arrays.items():
+        if arr.ndim != 2 or arr.shape[1] != len(names):
+            raise DatasetError(
+                f"{path}: split {split!r} has shape {arr.shape}, expected [n, {len(names)}] (one column per named parameter)"
+            )
+        if len(arr) != counts[split]:
+            raise DatasetError(f"{path}: split {split!r} has {len(arr)} records but the header says {counts[split]}")
+    return Dataset(names, fixed, *(arrays[s].astype(np.float32) for s in SPLITS), seed)
+
+
+def _check_names(path: Path, dataset: Dataset, voice: Voice) -> None:
+    unknown = [n for n in dataset.names + tuple(n for n, _ in dataset.fixed) if n not in voice.parameter_names]
+    if unknown:
+        raise DatasetError(f"{path}: unknown parameter names {unknown}; valid names: {', '.join(voice.parameter_names)}")
+    try:
+        dataset.subset(voice)
+    except ValueError as e:
+        raise DatasetError(f"{path}: {e}") from None
+
+
+def _load_json(path: Path, voice: Voice, progress: bool) -> Dataset:
+    with open(path) as f:
+        try:
+            doc = json.load(f)
+        except json.JSONDecodeError as e:
+            raise DatasetError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise DatasetError(f"{path}: expected a JSON object with format {FORMAT!r}")
+    names = tuple(p["name"] for p in doc["parameters"])
+    ranges = []
+    for p in doc["parameters"]:
+        if p["name"] not in voice.parameter_names:
+            raise DatasetError(f"{path}: unknown parameter {p['name']!r}; valid names: {', '.join(voice.parameter_names)}")
+        r = voice.ranges[voice.index(p["name"])]
+        if (p["min"], p["max"], p["curve"], p["symmetric"]) != (r.minimum, r.maximum, r.curve, r.symmetric):
+            raise DatasetError(f"{path}: range of {p['name']!r} in the file differs from the synth's {r.describe()}")
+        ranges.append(r)
+    fixed = tuple((p["name"], float(p["value_0to1"])) for p in doc["fixed"])
+    bar = tqdm(total=sum(len(doc.get(s, [])) for s in SPLITS), desc="read json", unit="patch", disable=not progress)
+    arrays = []
+    for split in SPLITS:
+        records = doc.get(split)
+        if not isinstance(records, list):
+            raise DatasetError(f"{path}: split {split!r} is missing or not a list")
+        if len(records) != doc["counts"][split]:
+            raise DatasetError(f"{path}: split {split!r} has {len(records)} records but the header says {doc['counts'][split]}")
+        physical = np.stack([_record_values(path, split, i, rec, names, ranges) for i, rec in enumerate(records)]) \
+            if records else np.zeros((0, len(names)))
+        bar.update(len(records))
+        arrays.append(_normalized(ranges, physical))
+    bar.close()
+    return Dataset(names, fixed, *arrays, int(doc["seed"]))
+
+
+def _record_values(path: Path, split: str, index: int, record, names, ranges) -> np.ndarray:
+    """One JSON record -> [k] physical values, or a DatasetError naming what is wrong in it."""
+    where = f"{path}: {split} record {index}"
+    if not isinstance(record, dict):
+        raise DatasetError(f"{where} is not an object of modules")
+    values = np.empty(len(names))
+    for j, (name, r) in enumerate(zip(names, ranges)):
+        module, parameter = name.split("/", 1)
+        try:
+            v = record[module][parameter]
+        except (KeyError, TypeError):
+            raise DatasetError(f"{where}: parameter {name!r} is missing") from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise DatasetError(f"{where}: parameter {name!r} = {v!r} is not a finite number")
+        tol = 1e-6 * (r.maximum - r.minimum)
+        if not r.minimum - tol <= v <= r.maximum + tol:
+            raise DatasetError(f"{where}: parameter {name!r} = {v!r} is outside its valid range {r.describe()}")
+        values[j] = min(max(v, r.minimum), r.maximum)
+    seen = sum(len(m) for m in record.values() if isinstance(m, dict))
+    if seen != len(names):
+        extra = sorted(f"{m}/{p}" for m, ps in record.items() if isinstance(ps, dict) for p in ps
+                       if f"{m}/{p}" not in names)
+        raise DatasetError(f"{where}: unexpected parameters {extra}")
+    return values
+
+
+def check_matches(dataset: Dataset, n_params: int, source: str = "dataset") -> None:
+    """Raises `DatasetError` unless the dataset has `n_params` free parameters (the model's input)."""
+    if dataset.size != n_params:
+        hint = "pass --all-params" if dataset.size == 78 else "drop --all-params" if dataset.size == 63 else ""
+        raise DatasetError(
+            f"{source} has {dataset.size} free parameters but the model expects {n_params}"
+            + (f" ({hint} or use a {n_params}-parameter dataset)" if hint else "")
+        )
+
+
+def default_path(config: DataConfig, root: str | Path = "data") -> Path:
+    """data/voice{63|78}_{train}-{val}-{test}_seed{seed}.npz, the name a generated dataset is cached under."""
+    k = 78 if config.all_params else 63
+    return Path(root) / f"voice{k}_{'-'.join(map(str, config.split))}_seed{config.seed}.npz"
+
+
+def load_or_generate(path: str | Path, config: DataConfig, progress: bool = True) -> Dataset:
+    """Loads the dataset at `path` if it exists, else generates it from `config` and saves it there."""
+    path = Path(path)
+    if path.exists():
+        return load(path, progress=progress)
+    if path.suffix not in (".npz", ""):
+        raise DatasetError(f"{path} does not exist; datasets are generated as .npz (+ .json)")
+    dataset = generate(config)
+    npz_path, json_path = save(dataset, path, progress=progress)
+    tqdm.write(f"generated {config.n_patches} patches ({dataset.size} parameters, seed {config.seed}) -> {npz_path}, {json_path}")
+    return dataset

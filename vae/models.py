@@ -1,0 +1,132 @@
+"""SynthParam-VAE (thesis sections 2.3.1, 4.4-4.6) in Flax linen, and its synth decoder head.
+
+Encoder: k parameters in [0, 1] -> Dense+ReLU hidden layers -> (mu, log sigma^2), [..., latent].
+Decoder: z -> the hidden layers mirrored -> k raw (unbounded, linear) outputs. The raw outputs
+feed the clamp loss; `clamp01(raw)` is what reaches the synth.
+
+  Experiments 1/2: 63 -> 256 -> 64 -> 16 (mu, logvar) -> 64 -> 256 -> 63
+  Experiment 3:    63 -> 128 -> 16 (mu, logvar) -> 128 -> 63
+
+The thesis does not name its activations; hidden layers use ReLU and the output is linear
+(a squashing output would make the clamp loss of section 4.3 meaningless).
+
+Gradient paths of the spectral term (`decoded_audio`):
+  synth_head=True  (Experiment 2, Experiment 3 fine-tuning): decoder -> clamp -> jaxsynth ->
+      features -> loss; d(spectral)/d(weights) flows through the synth, end to end.
+  synth_head=False (Experiment 1): the synth sat outside the model, so the decoded parameters
+      pass `jax.lax.stop_gradient` before rendering; the spectral term is computed and logged
+      but its gradient w.r.t. every weight is exactly zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+import jaxsynth
+from jaxsynth import ParameterSubset, SynthConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Architecture (hashable, a jit-static argument).
+
+    Attributes:
+      n_params: k, the number of free synth parameters (input and output width).
+      hidden: encoder hidden widths, input side first; the decoder mirrors them.
+      latent_dim: size of z (and of mu and logvar).
+      synth_head: render decoded parameters inside the loss with gradients (see module doc).
+    """
+
+    n_params: int = 63
+    hidden: tuple[int, ...] = (256, 64)
+    latent_dim: int = 16
+    synth_head: bool = False
+
+    def __post_init__(self):
+        if self.n_params < 1 or self.latent_dim < 1 or any(h < 1 for h in self.hidden):
+            raise ValueError(f"layer widths must be positive: {self}")
+
+
+class Encoder(nn.Module):
+    """[..., k] -> (mu, logvar), each [..., latent_dim]."""
+
+    hidden: tuple[int, ...]
+    latent_dim: int
+
+    @nn.compact
+    def __call__(self, x):
+        for i, width in enumerate(self.hidden):
+            x = nn.relu(nn.Dense(width, name=f"hidden_{i}")(x))
+        return nn.Dense(self.latent_dim, name="mu")(x), nn.Dense(self.latent_dim, name="logvar")(x)
+
+
+class Decoder(nn.Module):
+    """[..., latent_dim] -> raw parameters [..., n_params] (linear output, not clamped)."""
+
+    hidden: tuple[int, ...]
+    n_params: int
+
+    @nn.compact
+    def __call__(self, z):
+        for i, width in enumerate(reversed(self.hidden)):
+            z = nn.relu(nn.Dense(width, name=f"hidden_{i}")(z))
+        return nn.Dense(self.n_params, name="out")(z)
+
+
+def reparameterize(rng, mu, logvar):
+    """z = mu + exp(logvar / 2) * eps, eps ~ N(0, 1) (eq. 2.9); [..., latent] -> [..., latent]."""
+    return mu + jnp.exp(0.5 * logvar) * jax.random.normal(rng, mu.shape, mu.dtype)
+
+
+class VAE(nn.Module):
+    """Encoder + reparameterization + decoder; `__call__(x, z_rng) -> (raw, mu, logvar)`."""
+
+    config: ModelConfig
+
+    def setup(self):
+        self.encoder = Encoder(self.config.hidden, self.config.latent_dim)
+        self.decoder = Decoder(self.config.hidden, self.config.n_params)
+
+    def __call__(self, x, z_rng):
+        mu, logvar = self.encoder(x)
+        return self.decoder(reparameterize(z_rng, mu, logvar)), mu, logvar
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, z):
+        """Raw decoder outputs [..., n_params]; apply `clamp01` for parameters."""
+        return self.decoder(z)
+
+
+def init(config: ModelConfig, seed: int):
+    """Model variables from an integer seed: same seed and config, same initial weights."""
+    key = jax.random.PRNGKey(seed)
+    return VAE(config).init(key, jnp.zeros((1, config.n_params), jnp.float32), key)
+
+
+def clamp01(raw):
+    """Raw decoder outputs -> synth parameters in [0, 1] (section 4.3's clamping)."""
+    return jnp.clip(raw, 0.0, 1.0)
+
+
+def decoded_audio(raw, noise, subset: ParameterSubset, synth: SynthConfig, synth_head: bool):
+    """Audio [B, n] of raw decoder outputs [B, k]: clamp, expand to 78, render with `noise` [B, n].
+
+    synth_head=False puts `stop_gradient` on the clamped parameters (Experiment 1, synth
+    outside the model): no gradient reaches the decoder through the audio. synth_head=True
+    keeps the path (Experiment 2): the synth is the decoder's last, differentiable layer.
+    """
+    params01 = clamp01(raw)
+    if not synth_head:
+        params01 = jax.lax.stop_gradient(params01)
+    return jaxsynth.render(subset.expand(params01), noise, synth)
+
+
+def reference_audio(x01, noise, subset: ParameterSubset, synth: SynthConfig):
+    """Audio [B, n] of the input patches [B, k] in [0, 1] (data: no gradient)."""
+    return jaxsynth.render(subset.expand(jax.lax.stop_gradient(x01)), noise, synth)

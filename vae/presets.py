@@ -1,0 +1,284 @@
+"""Named settings of scripts/train.py: the thesis's 15 cases and the run scales.
+
+Settings are the training CLI's flags. They resolve in layers, later winning:
+thesis defaults < `--case` (Tables 4.2-4.4, 5.1, 5.5, 5.9) < `--scale` < flags given
+explicitly. Each layer prints as the flags it expands to.
+
+Cases: Exp1-{SCL,LogSL,LMSL,SCLP,LogSLP,LSLP} (STFT; 63-256-64-16; synth outside the model;
+batch 256, lr 1e-4, patience 20); Exp2-*-ts (the same with the synth head); Exp3-{STFT,MFCC,CQT}
+(SCLP on that feature; 63-128-16; phase 1 parameter loss up to 1000 epochs, then fine-tuning
+with the synth head; batch 512, patience 10).
+
+Scales shrink data, audio and epochs so that a complete run fits a small CPU:
+  thesis: 140,000 patches, 44.1 kHz, 1 s, the case's epochs (default)
+  small:  14,000 patches, 16 kHz, 0.5 s, <= 50 epochs (<= 100 pre-training)
+  quick:  2,000 patches, 8 kHz, 0.25 s, <= 10 epochs per phase (minutes on 2 CPU cores)
+  tiny:   64 patches, 4 kHz, 0.1 s, batch 16, <= 2 epochs per phase (tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Optional
+
+from jaxsynth import SynthConfig
+from vae import data as data_lib
+from vae import features, losses
+from vae.features import FeatureConfig
+from vae.models import ModelConfig
+from vae.run import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
+
+# Thesis defaults of every setting (Experiment 1's architecture and optimization).
+DEFAULTS: dict[str, Any] = {
+    "loss": "sclp",
+    "feature": "stft",
+    "synth_head": False,
+    "hidden": [256, 64],
+    "latent": 16,
+    "pretrain_epochs": 0,
+    "max_epochs": 500,
+    "patience": 20,
+    "batch_size": 256,
+    "lr": 1e-4,
+    "lr_schedule": "constant",
+    "lr_decay_start": 200,
+    "lr_decay_every": 100,
+    "lr_decay_factor": 0.5,
+    "beta": None,
+    "ratio": 3.0,
+    "alpha": 100.0,
+    "seed": 0,
+    "data": None,
+    "n_patches": 140_000,
+    "split": [100_000, 20_000, 20_000],
+    "data_seed": 0,
+    "all_params": False,
+    "sample_rate": 44_100,
+    "buffer_seconds": 1.0,
+    "control_rate": 441,
+    "checkpoint_every": 200,
+}
+
+_EXP12 = {"feature": "stft", "hidden": [256, 64], "batch_size": 256, "lr": 1e-4, "patience": 20,
+          "max_epochs": 500, "pretrain_epochs": 0}
+_EXP3 = {"loss": "sclp", "hidden": [128], "synth_head": True, "batch_size": 512, "lr": 1e-4, "patience": 10,
+         "pretrain_epochs": 1000, "max_epochs": 250}
+_LOSS_CASES = {"SCL": "scl", "LogSL": "logsl", "LMSL": "lmsl", "SCLP": "sclp", "LogSLP": "logslp", "LSLP": "lslp"}
+
+CASES: dict[str, dict[str, Any]] = {
+    **{f"Exp1-{n}": dict(_EXP12, loss=loss, synth_head=False) for n, loss in _LOSS_CASES.items()},
+    **{f"Exp2-{n}-ts": dict(_EXP12, loss=loss, synth_head=True) for n, loss in _LOSS_CASES.items()},
+    **{f"Exp3-{f.upper()}": dict(_EXP3, feature=f) for f in ("stft", "mfcc", "cqt")},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """Data size, audio and epoch caps of a scale (None: leave the setting alone)."""
+
+    n_patches: int
+    split: tuple[int, int, int]
+    sample_rate: int
+    buffer_seconds: float
+    max_epochs: Optional[int] = None
+    pretrain_epochs: Optional[int] = None
+    batch_size: Optional[int] = None
+
+    def flags(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The settings this scale sets, given those resolved so far (epochs are capped, not set)."""
+        out = {"n_patches": self.n_patches, "split": list(self.split), "sample_rate": self.sample_rate,
+               "buffer_seconds": self.buffer_seconds}
+        if self.max_epochs is not None:
+            out["max_epochs"] = min(settings["max_epochs"], self.max_epochs)
+        if self.pretrain_epochs is not None and settings["pretrain_epochs"] > 0:
+            out["pretrain_epochs"] = min(settings["pretrain_epochs"], self.pretrain_epochs)
+        if self.batch_size is not None:
+            out["batch_size"] = self.batch_size
+        return out
+
+
+SCALES: dict[str, Scale] = {
+    "thesis": Scale(140_000, (100_000, 20_000, 20_000), 44_100, 1.0),
+    "small": Scale(14_000, (10_000, 2_000, 2_000), 16_000, 0.5, max_epochs=50, pretrain_epochs=100),
+    "quick": Scale(2_000, (1_600, 200, 200), 8_000, 0.25, max_epochs=10, pretrain_epochs=10),
+    "tiny": Scale(64, (48, 8, 8), 4_000, 0.1, max_epochs=2, pretrain_epochs=2, batch_size=16),
+}
+
+RUN_CONTROL = ("case", "scale", "out", "resume", "overwrite", "quiet")
+
+
+def _lookup(kind: str, name: str, table: dict):
+    """Case-insensitive lookup; unknown names list the valid ones."""
+    for key in table:
+        if key.lower() == name.lower():
+            return key
+    raise ValueError(f"unknown {kind} {name!r}; valid: {', '.join(table)}")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The training CLI; absent flags are absent from the namespace (so presets can fill them)."""
+    p = argparse.ArgumentParser(
+        description="Train a SynthParam-VAE (thesis defaults; see --case and --scale).",
+        argument_default=argparse.SUPPRESS,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    run = p.add_argument_group("run")
+    run.add_argument("--case", help=f"thesis case: {', '.join(CASES)}")
+    run.add_argument("--scale", help=f"data/audio/epoch scale: {', '.join(SCALES)} (default thesis)")
+    run.add_argument("--out", help="run directory (default runs/<case or loss-feature>-<scale>)")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out first")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    loss = p.add_argument_group("loss")
+    loss.add_argument("--loss", choices=sorted(losses.SPECTRAL_LOSSES), help="spectral loss (eqs. 3.1-3.3, 4.1-4.3)")
+    loss.add_argument("--feature", choices=sorted(features.FEATURES), help="audio feature of the spectral loss")
+    loss.add_argument("--beta", type=float, help="spectral weight (default: calibrated to --ratio; 1 when fine-tuning)")
+    loss.add_argument("--ratio", type=float, help="beta*spectral : recon at the start of training")
+    loss.add_argument("--alpha", type=float, help="clamp-loss weight")
+    model = p.add_argument_group("model")
+    model.add_argument("--synth-head", action=argparse.BooleanOptionalAction,
+                       help="render decoded parameters inside the loss with gradients (Experiment 2)")
+    model.add_argument("--hidden", type=int, nargs="+", help="encoder hidden widths (decoder mirrors)")
+    model.add_argument("--latent", type=int, help="latent dimension")
+    opt = p.add_argument_group("optimization")
+    opt.add_argument("--pretrain-epochs", type=int,
+                     help="> 0: Experiment 3's phase 1 (parameter loss only) for up to this many epochs, "
+                          "then fine-tuning without the parameter loss")
+    opt.add_argument("--max-epochs", type=int, help="epoch limit of the main (or fine-tuning) phase")
+    opt.add_argument("--patience", type=int, help="early-stopping patience in epochs")
+    opt.add_argument("--batch-size", type=int)
+    opt.add_argument("--lr", type=float, help="Adam learning rate")
+    opt.add_argument("--lr-schedule", choices=["constant", "step"])
+    opt.add_argument("--lr-decay-start", type=int, help="first epoch of the step decay")
+    opt.add_argument("--lr-decay-every", type=int, help="epochs between step decays")
+    opt.add_argument("--lr-decay-factor", type=float)
+    opt.add_argument("--seed", type=int, help="init, step-RNG and data-order seed")
+    opt.add_argument("--checkpoint-every", type=int, help="steps between mid-epoch checkpoints")
+    dat = p.add_argument_group("data and synth")
+    dat.add_argument("--data", help="dataset .npz/.json (default data/voice<k>_<split>_seed<s>.npz, generated if missing)")
+    dat.add_argument("--n-patches", type=int)
+    dat.add_argument("--split", type=int, nargs=3, metavar=("TRAIN", "VAL", "TEST"))
+    dat.add_argument("--data-seed", type=int)
+    dat.add_argument("--all-params", action=argparse.BooleanOptionalAction, help="all 78 parameters instead of 63")
+    dat.add_argument("--sample-rate", type=int, help="Hz")
+    dat.add_argument("--buffer-seconds", type=float, help="sound length, s")
+    dat.add_argument("--control-rate", type=int, help="Hz")
+    return p
+
+
+def to_flags(settings: dict[str, Any]) -> list[str]:
+    """Settings -> the CLI flags that give them (parses back through `parser`)."""
+    out: list[str] = []
+    for key, value in settings.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            out.append(flag if value else "--no-" + key.replace("_", "-"))
+        elif isinstance(value, (list, tuple)):
+            out += [flag, *map(str, value)]
+        elif value is not None:
+            out += [flag, str(value)]
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    """Settings after all layers, with the preset names and what each expanded to."""
+
+    settings: dict
+    case: Optional[str]
+    scale: str
+    expansions: tuple[str, ...]
+
+
+def resolve(explicit: dict[str, Any]) -> Resolved:
+    """Layers defaults < case < scale < explicit flags; `explicit` is the parsed namespace as a dict."""
+    case = _lookup("case", explicit["case"], CASES) if explicit.get("case") else None
+    scale = _lookup("scale", explicit.get("scale", "thesis"), SCALES)
+    settings = dict(DEFAULTS)
+    lines = []
+    if case:
+        settings.update(CASES[case])
+        lines.append(f"case {case} expands to: {' '.join(to_flags(CASES[case]))}")
+    scale_flags = SCALES[scale].flags(settings)
+    settings.update(scale_flags)
+    lines.append(f"scale {scale} expands to: {' '.join(to_flags(scale_flags))}")
+    given = {k: v for k, v in explicit.items() if k not in RUN_CONTROL}
+    settings.update(given)
+    if given:
+        lines.append(f"explicit flags: {' '.join(to_flags(given))}")
+    return Resolved(settings, case, scale, tuple(lines))
+
+
+def feature_config_for(synth: SynthConfig) -> FeatureConfig:
+    """Feature settings for a synth: librosa's defaults at 44.1 kHz, scaled with the sample rate below.
+
+    n_fft ~ 2048 * sr / 44.1 kHz (a power of two), hop n_fft / 4, n_mels <= n_fft / 8; the CQT
+    starts at C1, raised by octaves until its longest filter fits the sound, and has as many
+    of its 84 bins as fit below Nyquist.
+    """
+    sr, n = synth.sample_rate, synth.buffer_size
+    n_fft = 2 ** round(math.log2(2048 * sr / 44_100))
+    cfg = FeatureConfig(sample_rate=sr, n_fft=n_fft, hop_length=n_fft // 4, n_mels=min(128, n_fft // 8),
+                        cqt_hop_length=n_fft // 4)
+    alpha = (2.0 ** (2.0 / cfg.cqt_bins_per_octave) - 1.0) / (2.0 ** (2.0 / cfg.cqt_bins_per_octave) + 1.0)
+    longest = cfg.cqt_filter_scale / alpha * sr / features.C1_HZ  # Samples of the C1 filter.
+    fmin = features.C1_HZ * 2.0 ** max(0, math.ceil(math.log2(longest / n)))
+    for n_bins in range(cfg.cqt_n_bins, 0, -1):
+        candidate = dataclasses.replace(cfg, cqt_fmin=fmin, cqt_n_bins=n_bins)
+        try:
+            features.cqt_kernel(candidate)
+        except ValueError:
+            continue
+        return candidate
+    raise ValueError(f"no CQT bin fits below Nyquist at {sr} Hz")
+
+
+def data_config(settings: dict[str, Any]) -> data_lib.DataConfig:
+    return data_lib.DataConfig(settings["n_patches"], tuple(settings["split"]), settings["data_seed"],
+                               settings["all_params"])
+
+
+def dataset_path(settings: dict[str, Any]) -> Path:
+    return Path(settings["data"]) if settings["data"] else data_lib.default_path(data_config(settings))
+
+
+def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path) -> RunConfig:
+    """The `RunConfig` of resolved settings, training on `dataset` (stored at `path`)."""
+    s = resolved.settings
+    n_params = 78 if s["all_params"] else 63
+    data_lib.check_matches(dataset, n_params, f"dataset {path}")
+    synth = SynthConfig(batch_size=s["batch_size"], sample_rate=s["sample_rate"],
+                        buffer_size_seconds=s["buffer_seconds"], control_rate=s["control_rate"])
+    schedule = ScheduleConfig(s["lr_schedule"], s["lr_decay_start"], s["lr_decay_every"], s["lr_decay_factor"])
+    common = dict(patience=s["patience"], batch_size=s["batch_size"], learning_rate=s["lr"], schedule=schedule)
+    if s["pretrain_epochs"] > 0:  # Experiment 3: eq. 4.5, then eq. 4.6 (beta 1 unless given).
+        phases = (
+            PhaseConfig("pretrain", recon=True, spectral=False, beta=0.0, max_epochs=s["pretrain_epochs"], **common),
+            PhaseConfig("finetune", recon=False, spectral=True, beta=1.0 if s["beta"] is None else s["beta"],
+                        max_epochs=s["max_epochs"], **common),
+        )
+    else:  # Experiments 1 and 2: eq. 4.4.
+        phases = (PhaseConfig("main", recon=True, spectral=True, beta=s["beta"], max_epochs=s["max_epochs"], **common),)
+    counts = dataset.counts
+    return RunConfig(
+        model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"]),
+        synth=synth,
+        loss=LossConfig(s["loss"], s["feature"], feature_config_for(synth), s["alpha"], s["ratio"]),
+        phases=phases,
+        data=data_lib.DataConfig(sum(counts.values()), tuple(counts.values()), dataset.seed, dataset.size == 78),
+        dataset_path=str(Path(path).absolute()),
+        free_names=dataset.names,
+        fixed=dataset.fixed,
+        seed=s["seed"],
+        checkpoint_every=s["checkpoint_every"],
+        case=resolved.case,
+        scale=resolved.scale,
+    )
+
+
+def default_run_dir(resolved: Resolved) -> Path:
+    name = resolved.case or f"{resolved.settings['loss']}-{resolved.settings['feature']}"
+    return Path("runs") / f"{name}-{resolved.scale}"

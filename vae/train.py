@@ -1,0 +1,406 @@
+"""Training (thesis sections 4.3-4.6): the objective, the jitted steps and the epoch loop.
+
+Objective per example, averaged over the batch (terms from `vae.losses`):
+  total = [recon] L_recon(raw, x) + alpha L_clamp(raw) + beta L_spectral(audio(x), audio(raw)) + L_KL
+  eq. 4.4 (Exp 1/2): recon and spectral on, beta calibrated so beta*spectral : recon = 3 : 1 on
+  the initial model; eq. 4.5 (Exp 3 phase 1): spectral off; eq. 4.6 (Exp 3 phase 2): recon off,
+  beta = 1. Both audios are rendered by jaxsynth inside the step with the same noise; whether
+  the spectral gradient reaches the weights is `ModelConfig.synth_head` (`models.decoded_audio`).
+
+Resume: data order is a pure function of (seed, phase, epoch) and each step's RNG of
+(seed, step), so the state is params, optimizer state and a small `Progress` record (step,
+phase, epoch, batch within the epoch, early stopping, beta, partial-epoch sums). The latest
+checkpoint is saved every `checkpoint_every` steps and at each epoch end (after the best one
+and metrics.jsonl); resuming prunes what a crash left ahead of it and replays identically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from jaxsynth import ParameterSubset, SynthConfig, Voice
+from vae import data as data_lib
+from vae import losses, models
+from vae import run as run_lib
+from vae.models import ModelConfig
+from vae.run import LossConfig, PhaseConfig, RunConfig, RunPaths, ScheduleConfig
+
+TERMS = ("total", "recon", "clamp", "spectral", "kl")
+_TRAIN_STREAM, _EVAL_STREAM, _ORDER_STREAM = 1, 2, 3  # fold_in tags of the seed's RNG streams.
+CALIBRATION_BATCHES = 4  # Training batches the initial beta is measured on.
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss term or the gradient went NaN/inf; the run stopped at the last good checkpoint."""
+
+
+# ------------------------------------------------------------------ objective
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+    """Static description of one phase's loss (hashable: a jit-static argument)."""
+
+    model: ModelConfig
+    synth: SynthConfig
+    subset: ParameterSubset
+    loss: LossConfig
+    recon: bool
+    spectral: bool
+
+
+def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
+    return Objective(config.model, config.synth, config.subset(), config.loss, phase.recon, phase.spectral)
+
+
+def example_terms(obj: Objective, params, x, z_rng, noise, beta) -> dict[str, jax.Array]:
+    """Per-example loss terms, each [B], for patches x [B, k] in [0, 1] and noise [B, n].
+
+    'clamp' includes alpha; 'spectral' is unweighted (0 when the phase has no spectral term);
+    'total' is the phase's objective. 'recon' is reported even when not optimized.
+    """
+    raw, mu, logvar = models.VAE(obj.model).apply({"params": params}, x, z_rng)
+    each = jax.vmap  # The vae.losses terms are batch means; vmapped they give one value per example.
+    terms = {
+        "recon": each(losses.param_reconstruction_loss)(raw, x),
+        "clamp": each(functools.partial(losses.clamp_loss, alpha=obj.loss.alpha))(raw),
+        "kl": each(losses.kl_divergence)(mu, logvar),
+    }
+    if obj.spectral:
+        target = models.reference_audio(x, noise, obj.subset, obj.synth)
+        pred = models.decoded_audio(raw, noise, obj.subset, obj.synth, obj.model.synth_head)
+        loss = functools.partial(losses.spectral_loss, obj.loss.spectral, feature_name=obj.loss.feature,
+                                 feature_cfg=obj.loss.feature_config)
+        terms["spectral"] = each(loss)(target, pred)
+    else:
+        terms["spectral"] = jnp.zeros(x.shape[0], jnp.float32)
+    recon = terms["recon"] if obj.recon else 0.0
+    terms["total"] = recon + terms["clamp"] + beta * terms["spectral"] + terms["kl"]
+    return terms
+
+
+# ------------------------------------------------------------------ optimizer
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerSpec:
+    """Adam with a per-epoch learning-rate schedule (hashable, so equal specs share one jit)."""
+
+    learning_rate: float
+    schedule: ScheduleConfig
+    steps_per_epoch: int
+
+
+def learning_rate(spec: OptimizerSpec, epoch):
+    """Learning rate during `epoch` (0-based, int or traced): step decay at decay_start + i*decay_every."""
+    s = spec.schedule
+    if s.kind == "constant":
+        return spec.learning_rate
+    n_decays = jnp.where(epoch >= s.decay_start, (epoch - s.decay_start) // s.decay_every + 1, 0)
+    return spec.learning_rate * s.decay_factor ** n_decays
+
+
+@functools.lru_cache(maxsize=None)
+def optimizer(spec: OptimizerSpec) -> optax.GradientTransformation:
+    return optax.adam(lambda count: learning_rate(spec, count // spec.steps_per_epoch))
+
+
+# ---------------------------------------------------------------------- steps
+
+
+@functools.partial(jax.jit, static_argnames=("obj", "opt"))
+def train_step(params, opt_state, data, order, batch_index, beta, noise, key, step, *, obj: Objective,
+               opt: OptimizerSpec):
+    """One Adam step on batch `batch_index` of the epoch's `order` over data [n, k].
+
+    Returns (params, opt_state, batch means of every term and the gradient's global norm).
+    """
+    batch = noise.shape[0]
+    x = data[jax.lax.dynamic_slice_in_dim(order, batch_index * batch, batch)]
+    z_rng = jax.random.fold_in(key, step)
+
+    def loss_fn(p):
+        means = {k: v.mean() for k, v in example_terms(obj, p, x, z_rng, noise, beta).items()}
+        return means["total"], means
+
+    (_, means), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+    updates, opt_state = optimizer(opt).update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, dict(means, grad_norm=optax.global_norm(grads))
+
+
+@functools.partial(jax.jit, static_argnames=("obj",))
+def _eval_sums(params, x, mask, beta, noise, key, *, obj: Objective):
+    return {k: jnp.sum(v * mask) for k, v in example_terms(obj, params, x, key, noise, beta).items()}
+
+
+def evaluate(obj: Objective, params, x, beta: float, noise, key) -> dict[str, float]:
+    """Mean of every term over x [n, k] (batches of noise's size, the last one masked)."""
+    batch = noise.shape[0]
+    x = np.asarray(x, np.float32)
+    n = len(x)
+    padded = np.concatenate([x, np.zeros((-n % batch, x.shape[1]), np.float32)])
+    mask = (np.arange(len(padded)) < n).astype(np.float32)
+    sums = dict.fromkeys(TERMS, 0.0)
+    for i, start in enumerate(range(0, len(padded), batch)):
+        out = _eval_sums(params, padded[start:start + batch], mask[start:start + batch], beta, noise,
+                         jax.random.fold_in(key, i), obj=obj)
+        for k, v in jax.device_get(out).items():
+            sums[k] += float(v)
+    return {k: v / n for k, v in sums.items()}
+
+
+def calibrate_beta(obj: Objective, params, x, ratio: float, noise, key) -> tuple[float, dict[str, float]]:
+    """beta with beta * spectral : recon = ratio : 1 on x [n, k] (section 4.3); returns (beta, terms)."""
+    terms = evaluate(obj, params, x, 0.0, noise, key)
+    return losses.spectral_weight_for_ratio(terms["spectral"], terms["recon"], ratio), terms
+
+
+def epoch_order(seed: int, phase: int, epoch: int, n: int) -> jax.Array:
+    """The permutation [n] of training examples in (phase, epoch): a pure function of its arguments."""
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), _ORDER_STREAM), phase), epoch)
+    return jax.random.permutation(key, n).astype(jnp.int32)
+
+
+# ------------------------------------------------------------------- progress
+
+
+@dataclasses.dataclass
+class Progress:
+    """Host-side training position, saved as JSON with every checkpoint.
+
+    step: optimizer steps so far (all phases); phase; epoch: completed epochs in the phase;
+    batch: completed batches in the current epoch; rng: the step-RNG key data; best,
+    best_epoch, bad_epochs: early stopping on validation total; beta: the phase's spectral
+    weight; sums: per-term sums of batch means over the current epoch; fresh: the phase has
+    not started (params come from the previous phase's best); done: all phases finished;
+    elapsed_s: training wall time so far.
+    """
+
+    step: int = 0
+    phase: int = 0
+    epoch: int = 0
+    batch: int = 0
+    rng: tuple[int, ...] = ()
+    best: Optional[float] = None
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    beta: float = 0.0
+    sums: dict = dataclasses.field(default_factory=dict)
+    fresh: bool = True
+    done: bool = False
+    elapsed_s: float = 0.0
+
+    def start_phase(self, phase: int, n_phases: int) -> None:
+        """Moves to the start of `phase` (marks the run done past the last one)."""
+        self.phase, self.epoch, self.batch = phase, 0, 0
+        self.best, self.best_epoch, self.bad_epochs, self.beta = None, 0, 0, 0.0
+        self.sums, self.fresh, self.done = {}, True, phase >= n_phases
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    step: int
+    best_val: Optional[float]
+    metrics: list
+
+
+# ----------------------------------------------------------------------- loop
+
+
+def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, resume: bool = False,
+          show_progress: bool = True, on_step: Callable[[int], None] | None = None) -> TrainResult:
+    """Trains every phase of `config` into run_dir (see module doc); `resume` continues a stopped run.
+
+    on_step(step) is called after each step and its checkpoint (a test hook: raise to simulate
+    a crash). Raises `NonFiniteLossError` if a loss term or the gradient goes non-finite.
+    """
+    run_dir = Path(run_dir)
+    paths = RunPaths(run_dir)
+    _check_dataset(config, dataset)
+    latest, best = run_lib.checkpoint_manager(run_dir, "latest"), run_lib.checkpoint_manager(run_dir, "best")
+    try:
+        if resume:
+            prog, params, records = _resume_point(config, run_dir, latest, best)
+        else:
+            if latest.latest_step() is not None:
+                raise FileExistsError(f"{run_dir} already holds a run; resume it or choose a new directory")
+            run_lib.write_config(run_dir, config)
+            rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), _TRAIN_STREAM)
+            prog, params, records = Progress(rng=tuple(int(v) for v in np.asarray(rng))), None, []
+            prog.start_phase(0, len(config.phases))
+            run_lib.write_metrics(run_dir, records)
+        loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step)
+        while not prog.done:
+            params, config = loop.run_phase(prog, params, records)
+    finally:
+        latest.close()
+        best.close()
+    if records:
+        run_lib.plot_metrics(records, paths.curve)
+    return TrainResult(run_dir, prog.step, _best_val(records), records)
+
+
+def _best_val(records: list) -> Optional[float]:
+    last = [r for r in records if r["phase"] == records[-1]["phase"]] if records else []
+    return min((r["val/total"] for r in last), default=None)
+
+
+def _check_dataset(config: RunConfig, dataset: data_lib.Dataset) -> None:
+    data_lib.check_matches(dataset, config.model.n_params, f"dataset {config.dataset_path}")
+    if dataset.names != config.free_names:
+        raise data_lib.DatasetError(f"dataset {config.dataset_path} frees {list(dataset.names)}, the run {list(config.free_names)}")
+
+
+def _resume_point(config: RunConfig, run_dir: Path, latest, best):
+    """(progress, params, metrics) at the latest checkpoint, dropping what a crash left beyond it."""
+    step = latest.latest_step()
+    if step is None:
+        raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from")
+    params, _, saved = run_lib.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
+    prog = Progress(**{**saved, "rng": tuple(saved["rng"])})
+    for s in best.all_steps():  # A best saved after the latest one belongs to an epoch we redo.
+        if s > step:
+            best.delete(s)
+    records = [r for r in run_lib.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
+    run_lib.write_metrics(run_dir, records)
+    return prog, params, records
+
+
+class _Loop:
+    """The epoch loop of one run (holds what every phase shares)."""
+
+    def __init__(self, config, run_dir, dataset, latest, best, show_progress, on_step):
+        self.config, self.run_dir, self.latest, self.best = config, run_dir, latest, best
+        self.voice = Voice(config.synth, config.noise_seed)
+        self.train_x = jnp.asarray(dataset.train)
+        self.train_host, self.val_x = dataset.train, dataset.val
+        self.eval_key = jax.random.fold_in(jax.random.PRNGKey(config.seed), _EVAL_STREAM)
+        self.show_progress, self.on_step = show_progress, on_step
+        self.opt_state = None
+
+    def save(self, manager, prog: Progress, params) -> None:
+        run_lib.save_checkpoint(manager, prog.step, params, self.opt_state, dataclasses.asdict(prog))
+
+    def run_phase(self, prog: Progress, params, records: list):
+        """Trains phase `prog.phase` from wherever `prog` stands; returns (params, config)."""
+        config = self.config
+        phase = config.phases[prog.phase]
+        obj = objective(config, phase)
+        n_train = len(self.train_host)
+        spe = n_train // phase.batch_size
+        if spe == 0:
+            raise ValueError(f"batch size {phase.batch_size} exceeds the {n_train} training patches")
+        opt = OptimizerSpec(phase.learning_rate, phase.schedule, spe)
+        noise = self.voice.default_noise(phase.batch_size)
+        if prog.fresh:
+            params, config = self._start_phase(prog, phase, obj, opt, noise)
+        elif self.opt_state is None:  # Resumed mid-phase: the optimizer state is in the checkpoint.
+            template = optimizer(opt).init(params)
+            params, self.opt_state, _ = run_lib.restore_checkpoint(self.latest, prog.step, params, template)
+        key = jnp.asarray(prog.rng, jnp.uint32)
+        bar = tqdm(total=phase.max_epochs * spe, initial=prog.epoch * spe + prog.batch, unit="step",
+                   desc=f"{phase.name} ({prog.phase + 1}/{len(config.phases)})", disable=not self.show_progress)
+        try:
+            while True:
+                t0 = time.time()
+                order = epoch_order(config.seed, prog.phase, prog.epoch, n_train)
+                for b in range(prog.batch, spe):
+                    params, self.opt_state, m = train_step(params, self.opt_state, self.train_x, order, b, prog.beta,
+                                                           noise, key, prog.step, obj=obj, opt=opt)
+                    m = {k: float(v) for k, v in jax.device_get(m).items()}
+                    self._check_finite(prog, m, f"step {prog.step + 1} (phase {phase.name!r}, epoch {prog.epoch + 1}, "
+                                                f"batch {b + 1}/{spe})")
+                    prog.step, prog.batch = prog.step + 1, b + 1
+                    prog.sums = {k: prog.sums.get(k, 0.0) + v for k, v in m.items()}
+                    if prog.step % config.checkpoint_every == 0 and prog.batch < spe:
+                        self.save(self.latest, prog, params)
+                    bar.update(1)
+                    bar.set_postfix(epoch=prog.epoch + 1, loss=f"{m['total']:.4g}")
+                    if self.on_step is not None:
+                        self.on_step(prog.step)
+                val = evaluate(obj, params, self.val_x, prog.beta, noise, self.eval_key)
+                self._check_finite(prog, val, f"validation after epoch {prog.epoch + 1} (phase {phase.name!r})")
+                record = self._end_epoch(prog, phase, opt, val, time.time() - t0)
+                if record["improved"]:
+                    self.save(self.best, prog, params)
+                records.append(record)
+                run_lib.write_metrics(self.run_dir, records)
+                bar.set_postfix(epoch=prog.epoch, val=f"{val['total']:.4g}", best=f"{prog.best:.4g}")
+                phase_done = prog.epoch >= phase.max_epochs or prog.bad_epochs >= phase.patience
+                if phase_done:
+                    prog.start_phase(prog.phase + 1, len(config.phases))
+                self.save(self.latest, prog, params)
+                if phase_done:
+                    return params, config
+        finally:
+            bar.close()
+
+    def _start_phase(self, prog: Progress, phase: PhaseConfig, obj: Objective, opt: OptimizerSpec, noise):
+        """Params, optimizer and beta at a phase start (later phases start from the previous best)."""
+        if prog.phase == 0:
+            params = models.init(self.config.model, self.config.seed)["params"]
+        else:
+            params, _, _ = run_lib.restore_checkpoint(self.best, None, models.init(self.config.model, 0)["params"])
+        self.opt_state = optimizer(opt).init(params)
+        beta = phase.beta if phase.spectral else 0.0
+        if beta is None:
+            cal = self.train_host[: CALIBRATION_BATCHES * phase.batch_size]
+            beta, terms = calibrate_beta(obj, params, cal, self.config.loss.ratio, noise, self.eval_key)
+            tqdm.write(f"phase {phase.name!r}: beta = {beta:.6g} (initial spectral {terms['spectral']:.6g}, "
+                       f"recon {terms['recon']:.6g} on {len(cal)} patches; ratio {self.config.loss.ratio:g}:1)")
+            phases = list(self.config.phases)
+            phases[prog.phase] = dataclasses.replace(phase, beta=beta)
+            self.config = dataclasses.replace(self.config, phases=tuple(phases))
+            run_lib.write_config(self.run_dir, self.config)
+        prog.beta, prog.fresh = float(beta), False
+        return params, self.config
+
+    def _end_epoch(self, prog: Progress, phase: PhaseConfig, opt: OptimizerSpec, val: dict, seconds: float) -> dict:
+        """Updates early stopping and progress after an epoch; returns its metrics record."""
+        spe = opt.steps_per_epoch
+        train_means = {k: v / spe for k, v in prog.sums.items()}
+        improved = prog.best is None or val["total"] < prog.best
+        epoch = prog.epoch + 1
+        if improved:
+            prog.best, prog.best_epoch, prog.bad_epochs = val["total"], epoch, 0
+        else:
+            prog.bad_epochs += 1
+        prog.elapsed_s += seconds
+        record = {"phase": prog.phase, "phase_name": phase.name, "epoch": epoch, "step": prog.step,
+                  "lr": float(learning_rate(opt, prog.epoch)), "beta": prog.beta}
+        record.update({f"train/{k}": train_means[k] for k in (*TERMS, "grad_norm")})
+        record.update({f"val/{k}": val[k] for k in TERMS})
+        record.update({"best_val": prog.best, "best_epoch": prog.best_epoch, "bad_epochs": prog.bad_epochs,
+                       "improved": improved, "epoch_time_s": seconds, "elapsed_s": prog.elapsed_s})
+        prog.epoch, prog.batch, prog.sums = epoch, 0, {}
+        return record
+
+    def _check_finite(self, prog: Progress, terms: dict, where: str) -> None:
+        bad = {k: v for k, v in terms.items() if not math.isfinite(v)}
+        if not bad:
+            return
+        last = self.latest.latest_step()
+        failure = {"where": where, "step": prog.step + 1, "bad_terms": sorted(bad), "terms": {k: repr(v) for k, v in terms.items()},
+                   "last_good_checkpoint_step": last}
+        RunPaths(self.run_dir).failure.write_text(json.dumps(failure, indent=2) + "\n")
+        records = run_lib.read_metrics(self.run_dir)
+        if records:
+            run_lib.plot_metrics(records, RunPaths(self.run_dir).curve)
+        raise NonFiniteLossError(
+            f"non-finite loss at {where}: " + ", ".join(f"{k}={v}" for k, v in terms.items())
+            + f"; bad terms: {sorted(bad)}. Stopped; the last good checkpoint is step {last} in "
+            f"{RunPaths(self.run_dir).checkpoints / 'latest'}"
+        )
