@@ -44,7 +44,7 @@ def _two_float_scan(hi, lo, axis):
 
     def combine(a, b):
         s, err = _two_sum(a[0], b[0])
-        return s, err + (a[1] + b[1])
+        return _two_sum(s, err + (a[1] + b[1]))  # renormalized, so lo stays below an ulp of hi
 
     return jax.lax.associative_scan(combine, (hi, lo), axis=axis)
 

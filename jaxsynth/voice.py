@@ -153,7 +153,10 @@ def _kernel_scalars(physical):
 def _audio_from_targets_cpu(physical, ctrl_targets, noise, config: SynthConfig):
     from jaxsynth import cpu_kernel
 
-    check_noise_rows(noise.shape, ctrl_targets.shape[:-2], config.buffer_size)
+    lead = ctrl_targets.shape[:-2]
+    check_noise_rows(noise.shape, lead, config.buffer_size)
+    # Give noise one row axis per batch axis, so that vmap's broadcasting keeps them aligned.
+    noise = noise.reshape((1,) * max(0, len(lead) + 1 - noise.ndim) + noise.shape)
     return cpu_kernel.render_rows(ctrl_targets, noise, _kernel_scalars(physical), float(config.sample_rate))
 
 

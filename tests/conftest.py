@@ -1,0 +1,42 @@
+"""Shared fixtures: torchsynth reference voices (skipped with a clear reason if the torch extra is absent)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from jaxsynth import SynthConfig
+
+
+def _torch_bridge():
+    try:
+        from jaxsynth import torch_bridge
+
+        torch_bridge.import_torchsynth()
+    except ImportError as err:  # pragma: no cover - CI installs the extra
+        pytest.skip(f"torch extra not installed: {err}")
+    return torch_bridge
+
+
+@pytest.fixture(scope="session")
+def tb():
+    """jaxsynth.torch_bridge, with torchsynth importable."""
+    return _torch_bridge()
+
+
+@pytest.fixture(scope="session")
+def parity_config():
+    """The reference setting: 1-second sounds at 44.1 kHz, control rate 441 Hz."""
+    return SynthConfig(batch_size=128, sample_rate=44100, buffer_size_seconds=1.0, control_rate=441)
+
+
+@pytest.fixture(scope="session")
+def torch_voice(tb, parity_config):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tb.torch_voice(parity_config)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
