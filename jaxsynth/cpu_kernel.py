@@ -3,9 +3,10 @@
 XLA:CPU has no efficient sequential scan, and its `cos`/`cumsum` throughput on large buffers
 is several times below torch's SLEEF kernels, so on CPU the audio-rate stage (upsampling,
 both VCOs, VCAs, mixer) runs here: a numba kernel, parallel over patches, called from jitted
-code through `jax.pure_callback`. It computes exactly what `voice.audio_from_targets` computes
-(the pure-JAX definition, which also provides the gradient and runs on accelerators), with the
-same float32 roundings: SLEEF's `exp2`, correctly rounded divisions, the upsampler's FMA and a
+code through `jax.pure_callback`, with a hand-written reverse mode (`_render_row_vjp`) behind a
+`jax.custom_vjp`. It computes what `voice.audio_from_targets` computes (the pure-JAX definition,
+which runs on accelerators; the tests hold the two and their gradients together), with the same
+float32 roundings: SLEEF's `exp2`, correctly rounded divisions, the upsampler's FMA and a
 float64-accumulated phase, as torchsynth does on CPU.
 """
 
@@ -179,32 +180,202 @@ def _render_rows(targets, noise, scalars, left, right, w0, w1, sample_rate, out)
         _render_row(targets[b], noise[b % noise.shape[0]], scalars[b], left, right, w0, w1, sample_rate, out[b], scratch)
 
 
+_LN2_OVER_12 = math.log(2.0) / 12.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _render_row_vjp(tb, noise, sc, g, left, right, w0, w1, sample_rate, d_tb, d_sc):
+    """Reverse mode of `_render_row` for one patch: cotangent g [N] of the output ->
+    d_tb [5, Nc] (control-rate targets) and d_sc [11] (scalars). Recomputes the forward pass."""
+    n = g.shape[0]
+    midi_1, depth_1, phase0_1, midi_2, depth_2, phase0_2 = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
+    partials, shape, level_1, level_2, level_n = sc[6], sc[7], sc[8], sc[9], sc[10]
+    up = np.empty((5, n), np.float32)
+    for k in range(5):
+        _upsample(tb[k], left, right, w0, w1, up[k])
+    inc_1 = np.empty(n, np.float32)
+    inc_2 = np.empty(n, np.float32)
+    for i in range(n):
+        inc_1[i] = _increment(midi_1, depth_1, up[0, i], sample_rate)
+        inc_2[i] = _increment(midi_2, depth_2, up[2, i], sample_rate)
+    phi_1 = np.empty(n, np.float32)
+    phi_2 = np.empty(n, np.float32)
+    acc_1 = 0.0
+    acc_2 = 0.0
+    for i in range(n):
+        acc_1 += np.float64(inc_1[i])
+        acc_2 += np.float64(inc_2[i])
+        phi_1[i] = np.float32(np.float32(acc_1) + phase0_1)
+        phi_2[i] = np.float32(np.float32(acc_2) + phase0_2)
+    half_shape = np.float32(np.float32(1.0) - shape / np.float32(2.0))
+    steep = np.float32(_PI * partials)
+    # Forward output (pre-normalization) and its peak.
+    y = np.empty(n, np.float32)
+    for i in range(n):
+        sine = _sin_cos(phi_1[i])[1]
+        sin_2, cos_2 = _sin_cos(phi_2[i])
+        square = _tanh(np.float32(np.float32(steep * sin_2) / np.float32(2.0)))
+        saw = np.float32(np.float32(half_shape * square) * np.float32(np.float32(1.0) + np.float32(shape * cos_2)))
+        v = np.float32(level_1 * np.float32(sine * up[1, i]))
+        v = np.float32(v + np.float32(level_2 * np.float32(saw * up[3, i])))
+        y[i] = np.float32(v + np.float32(level_n * np.float32(noise[i] * up[4, i])))
+    peak = 0.0
+    arg = 0
+    for i in range(n):
+        if abs(np.float64(y[i])) > peak:
+            peak = abs(np.float64(y[i]))
+            arg = i
+    # d out / d y: out = y / peak where peak > 1 (the peak's own derivative goes to its sample).
+    dy = np.empty(n, np.float64)
+    if peak > 1.0:
+        dot = 0.0
+        for i in range(n):
+            dy[i] = np.float64(g[i]) / peak
+            dot += np.float64(g[i]) * np.float64(y[i])
+        dy[arg] -= dot / (peak * peak) * (1.0 if y[arg] >= 0 else -1.0)
+    else:
+        for i in range(n):
+            dy[i] = np.float64(g[i])
+    # Waveforms, VCAs and mix: per-sample terms in one branch- and reduction-free loop (so LLVM
+    # vectorizes it), summed afterwards.
+    terms = np.empty((5, n), np.float64)  # d level_1, d level_2, d level_n, d shape, d steep
+    d_up = np.zeros((5, n), np.float64)
+    d_phi_1 = np.empty(n, np.float64)
+    d_phi_2 = np.empty(n, np.float64)
+    hs = np.float64(half_shape)
+    for i in range(n):
+        s1, c1 = _sin_cos(phi_1[i])
+        s2, c2 = _sin_cos(phi_2[i])
+        u = np.float64(steep) * np.float64(s2) / 2.0
+        square = np.float64(_tanh(np.float32(u)))
+        shape_term = 1.0 + np.float64(shape) * np.float64(c2)
+        saw = hs * square * shape_term
+        g_i = dy[i]
+        terms[0, i] = g_i * np.float64(c1) * np.float64(up[1, i])
+        terms[1, i] = g_i * saw * np.float64(up[3, i])
+        terms[2, i] = g_i * np.float64(noise[i]) * np.float64(up[4, i])
+        d_up[1, i] = g_i * np.float64(level_1) * np.float64(c1)
+        d_up[3, i] = g_i * np.float64(level_2) * saw
+        d_up[4, i] = g_i * np.float64(level_n) * np.float64(noise[i])
+        d_phi_1[i] = -g_i * np.float64(level_1) * np.float64(up[1, i]) * np.float64(s1)
+        d_saw = g_i * np.float64(level_2) * np.float64(up[3, i])
+        terms[3, i] = d_saw * (-0.5 * square * shape_term + hs * square * np.float64(c2))
+        d_cos_2 = d_saw * hs * square * np.float64(shape)
+        d_u = d_saw * hs * shape_term * (1.0 - square * square)
+        terms[4, i] = d_u * np.float64(s2) / 2.0
+        d_phi_2[i] = d_u * np.float64(steep) / 2.0 * np.float64(c2) - d_cos_2 * np.float64(s2)
+    d_level_1 = np.sum(terms[0])
+    d_level_2 = np.sum(terms[1])
+    d_level_n = np.sum(terms[2])
+    d_shape = np.sum(terms[3])
+    d_steep = np.sum(terms[4])
+    # Phases are running sums: their adjoint is a reverse running sum.
+    d_sc[2] = np.float32(np.sum(d_phi_1))
+    d_sc[5] = np.float32(np.sum(d_phi_2))
+    run_1 = 0.0
+    run_2 = 0.0
+    d_midi_1 = 0.0
+    d_depth_1 = 0.0
+    d_midi_2 = 0.0
+    d_depth_2 = 0.0
+    for i in range(n - 1, -1, -1):
+        run_1 += d_phi_1[i]
+        run_2 += d_phi_2[i]
+        # inc = 2 pi / sr * 440 * 2 ** ((c - 69) / 12): d inc / d c = inc * ln 2 / 12; clamped c stops it.
+        raw_1 = np.float32(midi_1 + np.float32(depth_1 * up[0, i]))
+        d_c = run_1 * np.float64(inc_1[i]) * _LN2_OVER_12 if (raw_1 > 0.0) & (raw_1 < 127.0) else 0.0
+        d_midi_1 += d_c
+        d_depth_1 += d_c * np.float64(up[0, i])
+        d_up[0, i] = d_c * np.float64(depth_1)
+        raw_2 = np.float32(midi_2 + np.float32(depth_2 * up[2, i]))
+        d_c = run_2 * np.float64(inc_2[i]) * _LN2_OVER_12 if (raw_2 > 0.0) & (raw_2 < 127.0) else 0.0
+        d_midi_2 += d_c
+        d_depth_2 += d_c * np.float64(up[2, i])
+        d_up[2, i] = d_c * np.float64(depth_2)
+    d_sc[0] = np.float32(d_midi_1)
+    d_sc[1] = np.float32(d_depth_1)
+    d_sc[3] = np.float32(d_midi_2)
+    d_sc[4] = np.float32(d_depth_2)
+    d_sc[6] = np.float32(d_steep * _PI)
+    d_sc[7] = np.float32(d_shape)
+    d_sc[8] = np.float32(d_level_1)
+    d_sc[9] = np.float32(d_level_2)
+    d_sc[10] = np.float32(d_level_n)
+    # Upsampling is linear: scatter the audio-rate cotangents back to the control samples.
+    acc = np.zeros(d_tb.shape, np.float64)
+    for k in range(5):
+        for i in range(n):
+            acc[k, left[i]] += d_up[k, i] * np.float64(w0[i])
+            acc[k, right[i]] += d_up[k, i] * np.float64(w1[i])
+    for k in range(5):
+        for j in range(d_tb.shape[1]):
+            d_tb[k, j] = np.float32(acc[k, j])
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _render_rows_vjp(targets, noise, scalars, g, left, right, w0, w1, sample_rate, d_targets, d_scalars):
+    """Reverse mode of `_render_rows`, patches in parallel."""
+    for b in numba.prange(g.shape[0]):
+        _render_row_vjp(targets[b], noise[b % noise.shape[0]], scalars[b], g[b], left, right, w0, w1, sample_rate, d_targets[b], d_scalars[b])
+
+
 @functools.lru_cache(maxsize=16)
 def _weights(n_ctrl: int, n: int):
     left, right, frac = upsample_weights(n_ctrl, n)
     return left.astype(np.int64), right.astype(np.int64), (np.float32(1.0) - frac).astype(np.float32), frac.astype(np.float32)
 
 
-def render_rows_host(targets: np.ndarray, noise: np.ndarray, scalars: np.ndarray, sample_rate: float) -> np.ndarray:
-    """Host entry: flattens leading dims, runs the kernel, restores them."""
-    targets = np.ascontiguousarray(targets, np.float32)
+def _flatten(targets, noise, scalars):
+    """Host arrays with the batch flattened: targets [B, 5, Nc], noise [r, N], scalars [B, 11]."""
+    targets = np.asarray(targets, np.float32)
     lead = targets.shape[:-2]
-    n_ctrl = targets.shape[-1]
     n = noise.shape[-1]
     noise = np.asarray(noise, np.float32)
     if noise.ndim != 2 or len(lead) != 1 or lead[0] % noise.shape[0]:
         noise = np.broadcast_to(noise, lead + (n,))
     noise = np.ascontiguousarray(noise).reshape(-1, n)
-    targets = targets.reshape(-1, 5, n_ctrl)
-    scalars = np.ascontiguousarray(np.broadcast_to(scalars, lead + (scalars.shape[-1],)), np.float32).reshape(-1, scalars.shape[-1])
+    scalars = np.broadcast_to(np.asarray(scalars, np.float32), lead + (scalars.shape[-1],))
+    return lead, np.ascontiguousarray(targets).reshape((-1,) + targets.shape[-2:]), noise, np.ascontiguousarray(scalars).reshape(-1, scalars.shape[-1])
+
+
+def render_rows_host(targets, noise, scalars, sample_rate: float) -> np.ndarray:
+    """Host entry of the forward kernel; leading batch dims are flattened and restored."""
+    lead, targets, noise, scalars = _flatten(targets, noise, scalars)
+    n = noise.shape[-1]
     out = np.empty((targets.shape[0], n), np.float32)
-    left, right, w0, w1 = _weights(n_ctrl, n)
-    _render_rows(targets, noise, scalars, left, right, w0, w1, np.float32(sample_rate), out)
+    _render_rows(targets, noise, scalars, *_weights(targets.shape[-1], n), np.float32(sample_rate), out)
     return out.reshape(lead + (n,))
 
 
+def render_rows_vjp_host(targets, noise, scalars, g, sample_rate: float):
+    """Host entry of the reverse-mode kernel: (d targets, d scalars) for output cotangent g."""
+    lead, targets, noise, scalars = _flatten(targets, noise, scalars)
+    g = np.ascontiguousarray(np.asarray(g, np.float32)).reshape(-1, noise.shape[-1])
+    d_targets = np.empty_like(targets)
+    d_scalars = np.empty_like(scalars)
+    _render_rows_vjp(targets, noise, scalars, g, *_weights(targets.shape[-1], noise.shape[-1]), np.float32(sample_rate), d_targets, d_scalars)
+    return d_targets.reshape(lead + targets.shape[1:]), d_scalars.reshape(lead + scalars.shape[1:])
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
 def render_rows(targets, noise, scalars, sample_rate: float):
-    """Jittable call of the kernel: targets [..., 5, Nc], noise [..., N] or [r, N], scalars [..., 11] -> [..., N]."""
+    """Jittable, differentiable call of the kernel: targets [..., 5, Nc], noise [..., N] or [r, N],
+    scalars [..., 11] -> audio [..., N]. Noise is treated as a constant (zero cotangent)."""
     shape = jax.ShapeDtypeStruct(targets.shape[:-2] + (noise.shape[-1],), jnp.float32)
     host = functools.partial(render_rows_host, sample_rate=sample_rate)
     return jax.pure_callback(host, shape, targets, noise, scalars, vmap_method="broadcast_all")
+
+
+def _render_rows_fwd(targets, noise, scalars, sample_rate):
+    return render_rows(targets, noise, scalars, sample_rate), (targets, noise, scalars)
+
+
+def _render_rows_bwd(sample_rate, residuals, g):
+    targets, noise, scalars = residuals
+    shapes = (jax.ShapeDtypeStruct(targets.shape, jnp.float32), jax.ShapeDtypeStruct(scalars.shape, jnp.float32))
+    host = functools.partial(render_rows_vjp_host, sample_rate=sample_rate)
+    d_targets, d_scalars = jax.pure_callback(host, shapes, targets, noise, scalars, g, vmap_method="broadcast_all")
+    return d_targets, jnp.zeros_like(noise), d_scalars
+
+
+render_rows.defvjp(_render_rows_fwd, _render_rows_bwd)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import jax.numpy as jnp
+import numpy as np
 
 from jaxsynth import libm
 
@@ -56,6 +57,27 @@ class ParameterRange:
             return normalized
         dist = 2.0 * normalized - 1.0
         return (1.0 + jnp.power(jnp.abs(dist), self.curve) * jnp.sign(dist)) / 2.0
+
+    def from_0to1_float64(self, normalized: np.ndarray) -> np.ndarray:
+        """Host-side float64 `from_0to1` (for storing datasets losslessly; float32 steep curves
+        lose digits: mixer/noise = x**40 underflows below x = 0.11). A symmetric range is written
+        centre + half-width * y so values near the centre keep their digits."""
+        x = np.asarray(normalized, np.float64)
+        x = 2.0 * x - 1.0 if self.symmetric else x
+        y = np.sign(x) * np.abs(x) ** (1.0 / self.curve)
+        if self.symmetric:
+            return (self.minimum + self.maximum) / 2.0 + (self.maximum - self.minimum) / 2.0 * y
+        return self.minimum + (self.maximum - self.minimum) * y
+
+    def to_0to1_float64(self, value: np.ndarray) -> np.ndarray:
+        """Inverse of `from_0to1_float64`, float64."""
+        v = np.asarray(value, np.float64)
+        if self.symmetric:
+            x = (v - (self.minimum + self.maximum) / 2.0) / ((self.maximum - self.minimum) / 2.0)
+        else:
+            x = (v - self.minimum) / (self.maximum - self.minimum)
+        y = np.sign(x) * np.abs(x) ** self.curve
+        return (y + 1.0) / 2.0 if self.symmetric else y
 
     def describe(self) -> str:
         kind = "symmetric " if self.symmetric else ""

@@ -149,27 +149,16 @@ def _kernel_scalars(physical):
     return jnp.concatenate([jnp.stack(columns, axis=-1), _levels(p)], axis=-1)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
 def _audio_from_targets_cpu(physical, ctrl_targets, noise, config: SynthConfig):
+    """`audio_from_targets` by the numba kernel (forward and reverse mode), CPU only."""
     from jaxsynth import cpu_kernel
 
     lead = ctrl_targets.shape[:-2]
     check_noise_rows(noise.shape, lead, config.buffer_size)
     # Give noise one row axis per batch axis, so that vmap's broadcasting keeps them aligned.
     noise = noise.reshape((1,) * max(0, len(lead) + 1 - noise.ndim) + noise.shape)
-    return cpu_kernel.render_rows(ctrl_targets, noise, _kernel_scalars(physical), float(config.sample_rate))
+    return cpu_kernel.render_rows(ctrl_targets, jax.lax.stop_gradient(noise), _kernel_scalars(physical), float(config.sample_rate))
 
-
-def _audio_cpu_fwd(physical, ctrl_targets, noise, config):
-    return _audio_from_targets_cpu(physical, ctrl_targets, noise, config), (physical, ctrl_targets, noise)
-
-
-def _audio_cpu_bwd(config, residuals, cotangent):
-    _, vjp = jax.vjp(lambda *a: audio_from_targets(*a, config), *residuals)
-    return vjp(cotangent)
-
-
-_audio_from_targets_cpu.defvjp(_audio_cpu_fwd, _audio_cpu_bwd)
 
 IMPLEMENTATIONS = ("xla", "cpu_kernel")
 
@@ -180,8 +169,8 @@ def render_physical(physical, noise, config: SynthConfig, impl: str = "xla"):
     noise: [..., buffer_size] broadcastable to the batch, or [r, buffer_size] whose rows repeat
     over a 1-D batch that is a multiple of r (torchsynth's reproducible mode keeps r = 32).
 
-    impl: "xla" (pure JAX, any backend) or "cpu_kernel" (compiled host loop for the audio-rate
-    stage, same results, several times faster on CPU; gradients still come from the XLA path).
+    impl: "xla" (pure JAX, any backend) or "cpu_kernel" (the audio-rate stage as compiled numba
+    loops on the host, forward and reverse mode, same results, several times faster on CPU).
     """
     ctrl = control_targets(physical, config)
     if impl == "xla":
@@ -303,6 +292,6 @@ def validate_params(params01, names, ranges, label: str = "params01") -> None:
             row, col = np.argwhere(mask)[0]
             r = ranges[col]
             raise ParameterError(
-                f"{label}[{row}, {col}] = {arr[row, col]!r} for parameter {names[col]!r} {kind}; "
+                f"{label}[{row}, {col}] = {float(arr[row, col])!r} for parameter {names[col]!r} {kind}; "
                 f"parameters are given in [0, 1], mapping to the physical range {r.describe()}"
             )

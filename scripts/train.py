@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                 p.error("--resume needs --out RUN_DIR")
             extra = sorted(set(args) - {"resume", "out", "quiet"})
             if extra:
-                p.error(f"--resume continues with the run's saved config.json; drop {', '.join('--' + k.replace('_', '-') for k in extra)}")
+                flags = ", ".join("--" + k.replace("_", "-") for k in extra)
+                p.error(f"--resume continues with the run's saved config.json; drop {flags}")
             out = Path(args["out"])
             config = run.load_config(out)
             print(f"resuming {out} (case {config.case}, scale {config.scale})")

@@ -28,7 +28,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxsynth import ParameterSubset, Voice
-from jaxsynth.voice import ParameterError, validate_params
 
 FORMAT = "jaxsynth-vae-dataset/1"
 SPLITS = ("train", "val", "test")
@@ -186,36 +185,17 @@ def _record_template(names: tuple[str, ...]) -> str:
 def _physical(voice: Voice, names: tuple[str, ...], x01: np.ndarray) -> np.ndarray:
     """[n, k] in [0, 1] -> [n, k] float64 physical values of the named parameters.
 
-    The JSON stores float64 physical values so that it converts back to [0, 1] losslessly: in
-    float32 (the synth's own `from_0to1`) steep curves lose the value, e.g. mixer/noise = x^40
-    underflows for x < 0.11 and vco mod_depth (curve 0.2) keeps ~2 digits near its centre.
-    Same formula as `jaxsynth.parameters.ParameterRange`, in float64; a symmetric range is
-    written centre + half-width * y so that values near its centre keep their digits.
+    The JSON stores float64 physical values so that it converts back to [0, 1] losslessly
+    (see `ParameterRange.from_0to1_float64`).
     """
     x01 = np.asarray(x01, np.float64)
-    cols = []
-    for j, name in enumerate(names):
-        r = voice.ranges[voice.index(name)]
-        x = 2.0 * x01[:, j] - 1.0 if r.symmetric else x01[:, j]
-        y = np.sign(x) * np.abs(x) ** (1.0 / r.curve)
-        if r.symmetric:
-            cols.append((r.minimum + r.maximum) / 2.0 + (r.maximum - r.minimum) / 2.0 * y)
-        else:
-            cols.append(r.minimum + (r.maximum - r.minimum) * y)
+    cols = [voice.ranges[voice.index(name)].from_0to1_float64(x01[:, j]) for j, name in enumerate(names)]
     return np.stack(cols, axis=-1) if cols else np.zeros((len(x01), 0))
 
 
 def _normalized(ranges, physical: np.ndarray) -> np.ndarray:
     """Inverse of `_physical`: [n, k] float64 physical values -> [n, k] float32 in [0, 1]."""
-    cols = []
-    for j, r in enumerate(ranges):
-        v = np.asarray(physical[:, j], np.float64)
-        if r.symmetric:
-            x = (v - (r.minimum + r.maximum) / 2.0) / ((r.maximum - r.minimum) / 2.0)
-        else:
-            x = (v - r.minimum) / (r.maximum - r.minimum)
-        y = np.sign(x) * np.abs(x) ** r.curve
-        cols.append((y + 1.0) / 2.0 if r.symmetric else y)
+    cols = [r.to_0to1_float64(physical[:, j]) for j, r in enumerate(ranges)]
     out = np.stack(cols, axis=-1) if cols else np.zeros((len(physical), 0))
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
@@ -267,12 +247,20 @@ def load(path: str | Path, voice: Voice | None = None, progress: bool = True) ->
         raise DatasetError(f"dataset {path} must be a .npz or .json file")
     _check_names(path, dataset, voice)
     for split in SPLITS:
-        try:
-            validate_params(getattr(dataset, split), dataset.names, [voice.ranges[voice.index(n)] for n in dataset.names],
-                            label=f"{split} record")
-        except ParameterError as e:
-            raise DatasetError(f"{path}: {e}") from None
+        _check_unit_range(path, split, getattr(dataset, split), dataset.names, voice)
     return dataset
+
+
+def _check_unit_range(path: Path, split: str, x01: np.ndarray, names, voice: Voice) -> None:
+    """Raises `DatasetError` at the first value (record order) that is not finite or not in [0, 1]."""
+    bad = ~(np.isfinite(x01) & (x01 >= 0.0) & (x01 <= 1.0))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        r = voice.ranges[voice.index(names[col])]
+        raise DatasetError(
+            f"{path}: {split} record {row}: parameter {names[col]!r} = {float(x01[row, col])!r} is outside [0, 1] "
+            f"(normalized; physical range {r.describe()})"
+        )
 
 
 def _load_npz(path: Path) -> Dataset:
@@ -281,7 +269,8 @@ def _load_npz(path: Path) -> Dataset:
     except Exception as e:  # noqa: BLE001 - any unreadable file is a DatasetError.
         raise DatasetError(f"{path} is not a readable .npz dataset: {e}") from None
     with z:
-        missing = [k for k in ("format", "names", "fixed_names", "fixed_values", "counts", "seed", *SPLITS) if k not in z]
+        keys = ("format", "names", "fixed_names", "fixed_values", "counts", "seed", *SPLITS)
+        missing = [k for k in keys if k not in z]
         if missing:
             raise DatasetError(f"{path} lacks the arrays {missing}; is it a dataset written by vae.data.save?")
         if str(z["format"]) != FORMAT:
@@ -294,7 +283,8 @@ def _load_npz(path: Path) -> Dataset:
     for split, arr in arrays.items():
         if arr.ndim != 2 or arr.shape[1] != len(names):
             raise DatasetError(
-                f"{path}: split {split!r} has shape {arr.shape}, expected [n, {len(names)}] (one column per named parameter)"
+                f"{path}: split {split!r} has shape {arr.shape}, expected [n, {len(names)}] "
+                "(one column per named parameter)"
             )
         if len(arr) != counts[split]:
             raise DatasetError(f"{path}: split {split!r} has {len(arr)} records but the header says {counts[split]}")
@@ -304,7 +294,7 @@ def _load_npz(path: Path) -> Dataset:
 def _check_names(path: Path, dataset: Dataset, voice: Voice) -> None:
     unknown = [n for n in dataset.names + tuple(n for n, _ in dataset.fixed) if n not in voice.parameter_names]
     if unknown:
-        raise DatasetError(f"{path}: unknown parameter names {unknown}; valid names: {', '.join(voice.parameter_names)}")
+        raise DatasetError(f"{path}: unknown parameter names {unknown}; valid: {', '.join(voice.parameter_names)}")
     try:
         dataset.subset(voice)
     except ValueError as e:
@@ -323,7 +313,7 @@ def _load_json(path: Path, voice: Voice, progress: bool) -> Dataset:
     ranges = []
     for p in doc["parameters"]:
         if p["name"] not in voice.parameter_names:
-            raise DatasetError(f"{path}: unknown parameter {p['name']!r}; valid names: {', '.join(voice.parameter_names)}")
+            raise DatasetError(f"{path}: unknown parameter {p['name']!r}; valid: {', '.join(voice.parameter_names)}")
         r = voice.ranges[voice.index(p["name"])]
         if (p["min"], p["max"], p["curve"], p["symmetric"]) != (r.minimum, r.maximum, r.curve, r.symmetric):
             raise DatasetError(f"{path}: range of {p['name']!r} in the file differs from the synth's {r.describe()}")
@@ -336,7 +326,8 @@ def _load_json(path: Path, voice: Voice, progress: bool) -> Dataset:
         if not isinstance(records, list):
             raise DatasetError(f"{path}: split {split!r} is missing or not a list")
         if len(records) != doc["counts"][split]:
-            raise DatasetError(f"{path}: split {split!r} has {len(records)} records but the header says {doc['counts'][split]}")
+            raise DatasetError(
+                f"{path}: split {split!r} has {len(records)} records but the header says {doc['counts'][split]}")
         physical = np.stack([_record_values(path, split, i, rec, names, ranges) for i, rec in enumerate(records)]) \
             if records else np.zeros((0, len(names)))
         bar.update(len(records))
@@ -396,5 +387,6 @@ def load_or_generate(path: str | Path, config: DataConfig, progress: bool = True
         raise DatasetError(f"{path} does not exist; datasets are generated as .npz (+ .json)")
     dataset = generate(config)
     npz_path, json_path = save(dataset, path, progress=progress)
-    tqdm.write(f"generated {config.n_patches} patches ({dataset.size} parameters, seed {config.seed}) -> {npz_path}, {json_path}")
+    tqdm.write(f"generated {config.n_patches} patches ({dataset.size} parameters, seed {config.seed}) "
+               f"-> {npz_path}, {json_path}")
     return dataset

@@ -10,7 +10,7 @@ feed the clamp loss; `clamp01(raw)` is what reaches the synth.
 The thesis does not name its activations; hidden layers use ReLU and the output is linear
 (a squashing output would make the clamp loss of section 4.3 meaningless).
 
-Gradient paths of the spectral term (`decoded_audio`):
+Gradient paths of the spectral term (`render_pair`):
   synth_head=True  (Experiment 2, Experiment 3 fine-tuning): decoder -> clamp -> jaxsynth ->
       features -> loss; d(spectral)/d(weights) flows through the synth, end to end.
   synth_head=False (Experiment 1): the synth sat outside the model, so the decoded parameters
@@ -21,6 +21,7 @@ Gradient paths of the spectral term (`decoded_audio`):
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import flax.linen as nn
 import jax
@@ -105,7 +106,11 @@ class VAE(nn.Module):
 
 def init(config: ModelConfig, seed: int):
     """Model variables from an integer seed: same seed and config, same initial weights."""
-    key = jax.random.PRNGKey(seed)
+    return _init(config, jax.random.PRNGKey(seed))
+
+
+@functools.partial(jax.jit, static_argnames=("config",))
+def _init(config: ModelConfig, key):
     return VAE(config).init(key, jnp.zeros((1, config.n_params), jnp.float32), key)
 
 
@@ -114,19 +119,19 @@ def clamp01(raw):
     return jnp.clip(raw, 0.0, 1.0)
 
 
-def decoded_audio(raw, noise, subset: ParameterSubset, synth: SynthConfig, synth_head: bool):
-    """Audio [B, n] of raw decoder outputs [B, k]: clamp, expand to 78, render with `noise` [B, n].
+def render_pair(x01, raw, noise, subset: ParameterSubset, synth: SynthConfig, synth_head: bool, impl: str = "xla"):
+    """(reference, decoded) audio, each [B, n], of input patches x01 [B, k] and raw decoder outputs [B, k].
 
-    synth_head=False puts `stop_gradient` on the clamped parameters (Experiment 1, synth
-    outside the model): no gradient reaches the decoder through the audio. synth_head=True
-    keeps the path (Experiment 2): the synth is the decoder's last, differentiable layer.
+    Both use the same noise [B, n] and are rendered in one synth call on a [2B, 78] batch (one
+    copy of the synth in the compiled step); impl is jaxsynth's ('xla', or 'cpu_kernel' for
+    a faster forward pass on CPU, same values and gradients). The reference is data (no gradient). The decoded
+    parameters are clamp01(raw); with synth_head=False they pass `stop_gradient` (Experiment 1,
+    synth outside the model: no gradient reaches the decoder through the audio); with
+    synth_head=True the synth is the decoder's last, differentiable layer (Experiment 2).
     """
-    params01 = clamp01(raw)
+    decoded01 = clamp01(raw)
     if not synth_head:
-        params01 = jax.lax.stop_gradient(params01)
-    return jaxsynth.render(subset.expand(params01), noise, synth)
-
-
-def reference_audio(x01, noise, subset: ParameterSubset, synth: SynthConfig):
-    """Audio [B, n] of the input patches [B, k] in [0, 1] (data: no gradient)."""
-    return jaxsynth.render(subset.expand(jax.lax.stop_gradient(x01)), noise, synth)
+        decoded01 = jax.lax.stop_gradient(decoded01)
+    params01 = subset.expand(jnp.concatenate([jax.lax.stop_gradient(x01), decoded01]))
+    audio = jaxsynth.render(params01, jnp.concatenate([noise, noise]), synth, impl)
+    return audio[: x01.shape[0]], audio[x01.shape[0]:]

@@ -12,7 +12,7 @@ with the synth head; batch 512, patience 10).
 Scales shrink data, audio and epochs so that a complete run fits a small CPU:
   thesis: 140,000 patches, 44.1 kHz, 1 s, the case's epochs (default)
   small:  14,000 patches, 16 kHz, 0.5 s, <= 50 epochs (<= 100 pre-training)
-  quick:  2,000 patches, 8 kHz, 0.25 s, <= 10 epochs per phase (minutes on 2 CPU cores)
+  quick:  2,000 patches, 8 kHz, 0.25 s, <= 30 epochs per phase (minutes on 2 CPU cores)
   tiny:   64 patches, 4 kHz, 0.1 s, batch 16, <= 2 epochs per phase (tests)
 """
 
@@ -103,7 +103,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "thesis": Scale(140_000, (100_000, 20_000, 20_000), 44_100, 1.0),
     "small": Scale(14_000, (10_000, 2_000, 2_000), 16_000, 0.5, max_epochs=50, pretrain_epochs=100),
-    "quick": Scale(2_000, (1_600, 200, 200), 8_000, 0.25, max_epochs=10, pretrain_epochs=10),
+    "quick": Scale(2_000, (1_600, 200, 200), 8_000, 0.25, max_epochs=30, pretrain_epochs=30),
     "tiny": Scale(64, (48, 8, 8), 4_000, 0.1, max_epochs=2, pretrain_epochs=2, batch_size=16),
 }
 
@@ -123,7 +123,6 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description="Train a SynthParam-VAE (thesis defaults; see --case and --scale).",
         argument_default=argparse.SUPPRESS,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     run = p.add_argument_group("run")
     run.add_argument("--case", help=f"thesis case: {', '.join(CASES)}")
@@ -158,7 +157,8 @@ def parser() -> argparse.ArgumentParser:
     opt.add_argument("--seed", type=int, help="init, step-RNG and data-order seed")
     opt.add_argument("--checkpoint-every", type=int, help="steps between mid-epoch checkpoints")
     dat = p.add_argument_group("data and synth")
-    dat.add_argument("--data", help="dataset .npz/.json (default data/voice<k>_<split>_seed<s>.npz, generated if missing)")
+    dat.add_argument("--data", help="dataset .npz/.json (default data/voice<k>_<split>_seed<s>.npz, "
+                                    "generated if missing)")
     dat.add_argument("--n-patches", type=int)
     dat.add_argument("--split", type=int, nargs=3, metavar=("TRAIN", "VAL", "TEST"))
     dat.add_argument("--data-seed", type=int)
@@ -166,6 +166,11 @@ def parser() -> argparse.ArgumentParser:
     dat.add_argument("--sample-rate", type=int, help="Hz")
     dat.add_argument("--buffer-seconds", type=float, help="sound length, s")
     dat.add_argument("--control-rate", type=int, help="Hz")
+    for action in p._actions:
+        if DEFAULTS.get(action.dest) is not None:
+            value = DEFAULTS[action.dest]
+            shown = " ".join(map(str, value)) if isinstance(value, list) else value
+            action.help = f"{action.help or ''} (default: {shown})".strip()
     return p
 
 
@@ -215,25 +220,27 @@ def resolve(explicit: dict[str, Any]) -> Resolved:
 def feature_config_for(synth: SynthConfig) -> FeatureConfig:
     """Feature settings for a synth: librosa's defaults at 44.1 kHz, scaled with the sample rate below.
 
-    n_fft ~ 2048 * sr / 44.1 kHz (a power of two), hop n_fft / 4, n_mels <= n_fft / 8; the CQT
-    starts at C1, raised by octaves until its longest filter fits the sound, and has as many
-    of its 84 bins as fit below Nyquist.
+    n_fft ~ 2048 * sr / 44.1 kHz (a power of two), hop n_fft / 4, n_mels <= n_fft / 8. The CQT
+    starts at C1, raised by octaves until its kernel's frame is at most twice the sound, with
+    as many of its 84 bins as fit below Nyquist.
     """
     sr, n = synth.sample_rate, synth.buffer_size
     n_fft = 2 ** round(math.log2(2048 * sr / 44_100))
     cfg = FeatureConfig(sample_rate=sr, n_fft=n_fft, hop_length=n_fft // 4, n_mels=min(128, n_fft // 8),
                         cqt_hop_length=n_fft // 4)
-    alpha = (2.0 ** (2.0 / cfg.cqt_bins_per_octave) - 1.0) / (2.0 ** (2.0 / cfg.cqt_bins_per_octave) + 1.0)
-    longest = cfg.cqt_filter_scale / alpha * sr / features.C1_HZ  # Samples of the C1 filter.
-    fmin = features.C1_HZ * 2.0 ** max(0, math.ceil(math.log2(longest / n)))
-    for n_bins in range(cfg.cqt_n_bins, 0, -1):
-        candidate = dataclasses.replace(cfg, cqt_fmin=fmin, cqt_n_bins=n_bins)
-        try:
-            features.cqt_kernel(candidate)
-        except ValueError:
-            continue
-        return candidate
-    raise ValueError(f"no CQT bin fits below Nyquist at {sr} Hz")
+    fmin = cfg.cqt_fmin
+    while fmin < sr / 2:
+        for n_bins in range(cfg.cqt_n_bins, 0, -1):
+            candidate = dataclasses.replace(cfg, cqt_fmin=fmin, cqt_n_bins=n_bins)
+            try:
+                _, frame = features.cqt_kernel(candidate)
+            except ValueError:  # Top bin above Nyquist.
+                continue
+            if frame <= 2 * n:
+                return candidate
+            break
+        fmin *= 2.0
+    raise ValueError(f"no constant-Q filter fits a {n}-sample sound at {sr} Hz")
 
 
 def data_config(settings: dict[str, Any]) -> data_lib.DataConfig:

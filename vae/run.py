@@ -24,7 +24,6 @@ import csv
 import dataclasses
 import functools
 import json
-import logging
 import math
 import types
 import typing
@@ -44,7 +43,6 @@ from vae.features import FeatureConfig
 from vae.models import ModelConfig
 
 FORMAT = "jaxsynth-vae-run/1"
-logging.getLogger("absl").setLevel(logging.WARNING)  # orbax logs every save at INFO.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,7 +240,8 @@ def checkpoint_manager(run_dir: str | Path, which: str) -> ocp.CheckpointManager
     """Synchronous orbax manager of RUN_DIR/checkpoints/{best,latest} (keeps the last 2)."""
     if which not in CHECKPOINT_KINDS:
         raise ValueError(f"unknown checkpoint {which!r}; valid: {list(CHECKPOINT_KINDS)}")
-    options = ocp.CheckpointManagerOptions(max_to_keep=2, enable_async_checkpointing=False)
+    options = ocp.CheckpointManagerOptions(max_to_keep=2, enable_async_checkpointing=False,
+                                           cleanup_tmp_directories=True)
     directory = (RunPaths(Path(run_dir)).checkpoints / which).absolute()
     return ocp.CheckpointManager(directory, options=options, item_names=("params", "opt_state", "progress"))
 
@@ -281,8 +280,13 @@ def _abstract(tree):
 
 
 def _like(reference, restored):
-    """Restored leaves in the reference's tree structure (orbax returns plain tuples for namedtuples)."""
-    return jax.tree.unflatten(jax.tree.structure(reference), [jnp.asarray(x) for x in jax.tree.leaves(restored)])
+    """Restored leaves in the reference's tree structure (orbax returns plain tuples for namedtuples).
+
+    Leaves go through host memory so they come back uncommitted, like freshly created arrays:
+    orbax's device-committed arrays would make the jitted steps compile a second time.
+    """
+    leaves = [jnp.asarray(np.asarray(x)) for x in jax.tree.leaves(restored)]
+    return jax.tree.unflatten(jax.tree.structure(reference), leaves)
 
 
 # -------------------------------------------------------------------- metrics

@@ -5,7 +5,7 @@ Objective per example, averaged over the batch (terms from `vae.losses`):
   eq. 4.4 (Exp 1/2): recon and spectral on, beta calibrated so beta*spectral : recon = 3 : 1 on
   the initial model; eq. 4.5 (Exp 3 phase 1): spectral off; eq. 4.6 (Exp 3 phase 2): recon off,
   beta = 1. Both audios are rendered by jaxsynth inside the step with the same noise; whether
-  the spectral gradient reaches the weights is `ModelConfig.synth_head` (`models.decoded_audio`).
+  the spectral gradient reaches the weights is `ModelConfig.synth_head` (`models.render_pair`).
 
 Resume: data order is a pure function of (seed, phase, epoch) and each step's RNG of
 (seed, step), so the state is params, optimizer state and a small `Progress` record (step,
@@ -31,6 +31,7 @@ import optax
 from tqdm.auto import tqdm
 
 from jaxsynth import ParameterSubset, SynthConfig, Voice
+from jaxsynth.voice import default_impl
 from vae import data as data_lib
 from vae import losses, models
 from vae import run as run_lib
@@ -51,7 +52,10 @@ class NonFiniteLossError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class Objective:
-    """Static description of one phase's loss (hashable: a jit-static argument)."""
+    """Static description of one phase's loss (hashable: a jit-static argument).
+
+    impl: jaxsynth's rendering implementation, a property of the machine rather than of the run.
+    """
 
     model: ModelConfig
     synth: SynthConfig
@@ -59,10 +63,13 @@ class Objective:
     loss: LossConfig
     recon: bool
     spectral: bool
+    impl: str = "xla"
 
 
 def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
-    return Objective(config.model, config.synth, config.subset(), config.loss, phase.recon, phase.spectral)
+    """The phase's objective, rendering with the fastest jaxsynth implementation for this backend."""
+    return Objective(config.model, config.synth, config.subset(), config.loss, phase.recon, phase.spectral,
+                     default_impl())
 
 
 def example_terms(obj: Objective, params, x, z_rng, noise, beta) -> dict[str, jax.Array]:
@@ -79,8 +86,7 @@ def example_terms(obj: Objective, params, x, z_rng, noise, beta) -> dict[str, ja
         "kl": each(losses.kl_divergence)(mu, logvar),
     }
     if obj.spectral:
-        target = models.reference_audio(x, noise, obj.subset, obj.synth)
-        pred = models.decoded_audio(raw, noise, obj.subset, obj.synth, obj.model.synth_head)
+        target, pred = models.render_pair(x, raw, noise, obj.subset, obj.synth, obj.model.synth_head, obj.impl)
         loss = functools.partial(losses.spectral_loss, obj.loss.spectral, feature_name=obj.loss.feature,
                                  feature_cfg=obj.loss.feature_config)
         terms["spectral"] = each(loss)(target, pred)
@@ -137,7 +143,7 @@ def train_step(params, opt_state, data, order, batch_index, beta, noise, key, st
 
     (_, means), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
     updates, opt_state = optimizer(opt).update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, dict(means, grad_norm=optax.global_norm(grads))
+    return optax.apply_updates(params, updates), opt_state, dict(means, grad_norm=optax.tree.norm(grads))
 
 
 @functools.partial(jax.jit, static_argnames=("obj",))
@@ -167,9 +173,21 @@ def calibrate_beta(obj: Objective, params, x, ratio: float, noise, key) -> tuple
     return losses.spectral_weight_for_ratio(terms["spectral"], terms["recon"], ratio), terms
 
 
+def early_stopping(best: Optional[float], bad_epochs: int, val: float) -> tuple[bool, float, int]:
+    """(improved, best, bad_epochs) after an epoch with validation loss `val` (strictly lower improves).
+
+    A phase stops once bad_epochs reaches its patience.
+    """
+    if best is None or val < best:
+        return True, val, 0
+    return False, best, bad_epochs + 1
+
+
+@functools.partial(jax.jit, static_argnames=("n",))
 def epoch_order(seed: int, phase: int, epoch: int, n: int) -> jax.Array:
     """The permutation [n] of training examples in (phase, epoch): a pure function of its arguments."""
-    key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), _ORDER_STREAM), phase), epoch)
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), _ORDER_STREAM)
+    key = jax.random.fold_in(jax.random.fold_in(key, phase), epoch)
     return jax.random.permutation(key, n).astype(jnp.int32)
 
 
@@ -233,16 +251,17 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
     latest, best = run_lib.checkpoint_manager(run_dir, "latest"), run_lib.checkpoint_manager(run_dir, "best")
     try:
         if resume:
-            prog, params, records = _resume_point(config, run_dir, latest, best)
+            prog, records = _resume_point(config, run_dir, latest, best)
         else:
             if latest.latest_step() is not None:
                 raise FileExistsError(f"{run_dir} already holds a run; resume it or choose a new directory")
             run_lib.write_config(run_dir, config)
             rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), _TRAIN_STREAM)
-            prog, params, records = Progress(rng=tuple(int(v) for v in np.asarray(rng))), None, []
+            prog, records = Progress(rng=tuple(int(v) for v in np.asarray(rng))), []
             prog.start_phase(0, len(config.phases))
             run_lib.write_metrics(run_dir, records)
         loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step)
+        params = None  # Set by the phase start, or restored with the optimizer state when resuming.
         while not prog.done:
             params, config = loop.run_phase(prog, params, records)
     finally:
@@ -261,22 +280,23 @@ def _best_val(records: list) -> Optional[float]:
 def _check_dataset(config: RunConfig, dataset: data_lib.Dataset) -> None:
     data_lib.check_matches(dataset, config.model.n_params, f"dataset {config.dataset_path}")
     if dataset.names != config.free_names:
-        raise data_lib.DatasetError(f"dataset {config.dataset_path} frees {list(dataset.names)}, the run {list(config.free_names)}")
+        raise data_lib.DatasetError(
+            f"dataset {config.dataset_path} frees {list(dataset.names)}, the run {list(config.free_names)}")
 
 
 def _resume_point(config: RunConfig, run_dir: Path, latest, best):
-    """(progress, params, metrics) at the latest checkpoint, dropping what a crash left beyond it."""
+    """(progress, metrics) at the latest checkpoint, dropping what a crash left beyond it."""
     step = latest.latest_step()
     if step is None:
         raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from")
-    params, _, saved = run_lib.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
+    _, _, saved = run_lib.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
     prog = Progress(**{**saved, "rng": tuple(saved["rng"])})
     for s in best.all_steps():  # A best saved after the latest one belongs to an epoch we redo.
         if s > step:
             best.delete(s)
     records = [r for r in run_lib.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
     run_lib.write_metrics(run_dir, records)
-    return prog, params, records
+    return prog, records
 
 
 class _Loop:
@@ -307,9 +327,10 @@ class _Loop:
         noise = self.voice.default_noise(phase.batch_size)
         if prog.fresh:
             params, config = self._start_phase(prog, phase, obj, opt, noise)
-        elif self.opt_state is None:  # Resumed mid-phase: the optimizer state is in the checkpoint.
-            template = optimizer(opt).init(params)
-            params, self.opt_state, _ = run_lib.restore_checkpoint(self.latest, prog.step, params, template)
+        elif self.opt_state is None:  # Resumed mid-phase: params and optimizer state from the checkpoint.
+            params = models.init(config.model, 0)["params"]
+            params, self.opt_state, _ = run_lib.restore_checkpoint(self.latest, prog.step, params,
+                                                                   optimizer(opt).init(params))
         key = jnp.asarray(prog.rng, jnp.uint32)
         bar = tqdm(total=phase.max_epochs * spe, initial=prog.epoch * spe + prog.batch, unit="step",
                    desc=f"{phase.name} ({prog.phase + 1}/{len(config.phases)})", disable=not self.show_progress)
@@ -372,12 +393,10 @@ class _Loop:
         """Updates early stopping and progress after an epoch; returns its metrics record."""
         spe = opt.steps_per_epoch
         train_means = {k: v / spe for k, v in prog.sums.items()}
-        improved = prog.best is None or val["total"] < prog.best
         epoch = prog.epoch + 1
+        improved, prog.best, prog.bad_epochs = early_stopping(prog.best, prog.bad_epochs, val["total"])
         if improved:
-            prog.best, prog.best_epoch, prog.bad_epochs = val["total"], epoch, 0
-        else:
-            prog.bad_epochs += 1
+            prog.best_epoch = epoch
         prog.elapsed_s += seconds
         record = {"phase": prog.phase, "phase_name": phase.name, "epoch": epoch, "step": prog.step,
                   "lr": float(learning_rate(opt, prog.epoch)), "beta": prog.beta}
@@ -393,8 +412,8 @@ class _Loop:
         if not bad:
             return
         last = self.latest.latest_step()
-        failure = {"where": where, "step": prog.step + 1, "bad_terms": sorted(bad), "terms": {k: repr(v) for k, v in terms.items()},
-                   "last_good_checkpoint_step": last}
+        failure = {"where": where, "step": prog.step + 1, "bad_terms": sorted(bad),
+                   "terms": {k: repr(v) for k, v in terms.items()}, "last_good_checkpoint_step": last}
         RunPaths(self.run_dir).failure.write_text(json.dumps(failure, indent=2) + "\n")
         records = run_lib.read_metrics(self.run_dir)
         if records:

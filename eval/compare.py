@@ -1,0 +1,130 @@
+"""Comparing evaluated runs (thesis chapter 5): result tables and Kruskal–Wallis on the L1 errors.
+
+Each run must have been evaluated (`scripts/evaluate.py`), leaving RUN_DIR/eval/metrics.json
+and the per-example L1 errors errors/test_l1_{stft,mfcc,cqt}.npy. The tables put cases in
+rows with the best value in bold (`eval.metric_tables`); the L1 distributions of all runs
+are compared per feature with `eval.stats.kruskal_per_feature` (H, p, epsilon²).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from eval import metric_tables
+from eval.spectral_metrics import METRIC_FEATURES
+from eval.stats import SMALL_MEDIUM_LARGE, KruskalResult, kruskal_per_feature
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EvaluatedRun:
+    """An evaluation on disk: case name, its folder, metrics.json and the L1 errors {feature: [n]}."""
+
+    name: str
+    eval_dir: Path
+    metrics: dict
+    l1: dict[str, np.ndarray]
+
+
+def eval_dir_of(path: str | Path) -> Path:
+    """The folder holding metrics.json: `path` itself or path/eval."""
+    path = Path(path)
+    for candidate in (path, path / "eval"):
+        if (candidate / "metrics.json").is_file():
+            return candidate
+    raise FileNotFoundError(f"no metrics.json in {path} or {path / 'eval'}: run scripts/evaluate.py {path} first")
+
+
+def default_name(metrics: dict, eval_dir: Path) -> str:
+    """The run's case (e.g. Exp1-LMSL) or, without one, its directory name."""
+    return metrics["run"].get("case") or Path(metrics["run"]["dir"]).name or eval_dir.parent.name
+
+
+def load_evaluation(path: str | Path, name: Optional[str] = None) -> EvaluatedRun:
+    """Loads RUN_DIR/eval (or an eval folder) with its per-example L1 errors."""
+    folder = eval_dir_of(path)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    files = metrics["spectral"]["files"]
+    l1 = {f: np.load(folder / files[f"l1_{f}"]) for f in METRIC_FEATURES}
+    return EvaluatedRun(name or default_name(metrics, folder), folder, metrics, l1)
+
+
+def _folder_label(eval_dir: Path) -> str:
+    """The run folder's name for RUN_DIR/eval, else the eval folder's own name."""
+    return eval_dir.parent.name if eval_dir.name == "eval" else eval_dir.name
+
+
+def unique_names(runs: Sequence[EvaluatedRun]) -> list[EvaluatedRun]:
+    """Runs renamed 'name (folder)' where two share a name, so table rows stay distinct."""
+    counts = {}
+    for r in runs:
+        counts[r.name] = counts.get(r.name, 0) + 1
+    return [dataclasses.replace(r, name=f"{r.name} ({_folder_label(r.eval_dir)})") if counts[r.name] > 1 else r
+            for r in runs]
+
+
+def setting_mismatches(runs: Sequence[EvaluatedRun]) -> list[str]:
+    """Audio and feature settings that differ between runs (their errors are then not comparable)."""
+    def settings(r: EvaluatedRun) -> dict:
+        return {"sample rate (Hz)": r.metrics["run"]["sample_rate_hz"], "sound length (s)": r.metrics["run"]["seconds"],
+                **{f"{f} settings": r.metrics["spectral"]["settings"].get(f) for f in METRIC_FEATURES}}
+
+    per_run = [settings(r) for r in runs]
+    return [key for key in per_run[0] if any(s[key] != per_run[0][key] for s in per_run[1:])]
+
+
+def kruskal(runs: Sequence[EvaluatedRun]) -> dict[str, KruskalResult]:
+    """Kruskal–Wallis per feature across the runs' L1 distributions (needs >= 2 runs)."""
+    return kruskal_per_feature({r.name: r.l1 for r in runs}, SMALL_MEDIUM_LARGE)
+
+
+def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figure: Optional[str] = None) -> str:
+    """Thesis-style FAD, MSE, L1 and clustering tables plus the Kruskal–Wallis results, as markdown."""
+    by_case = {r.name: r.metrics for r in runs}
+    lines = ["# Comparison of evaluated runs", "",
+             "Best value per column in **bold** (↓ lower is better, ↑ higher is better); — = not computed.", "",
+             "| Case | evaluation | test sounds | checkpoint |", "|---|---|---|---|"]
+    lines += [f"| {r.name} | `{r.eval_dir}` | {r.metrics['spectral']['n']} | {r.metrics['run']['checkpoint']} "
+              f"(step {r.metrics['run']['step']}) |" for r in runs]
+    mismatches = setting_mismatches(runs)
+    if mismatches:
+        lines += ["", f"**Warning:** the runs differ in {', '.join(mismatches)}; their spectral errors (and FAD) "
+                      "are measured on different audio and are not directly comparable."]
+    lines += ["", "## FAD (thesis Tables 5.2/5.6/5.10)", "", metric_tables.fad_table(by_case), ""]
+    skipped = {r.name: r.metrics["fad"]["status"] for r in runs if not r.metrics["fad"]["scores"]}
+    if skipped:
+        lines += ["FAD missing for: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()) + ".", ""]
+    lines += ["## Spectral MSE on the test set (thesis Tables 5.3/5.7/5.11)", "", metric_tables.mse_table(by_case), "",
+              "## Per-example L1 on the test set", "", metric_tables.l1_table(by_case), ""]
+    if figure:
+        lines += [f"![L1 distributions]({figure})", ""]
+    lines += ["## Kruskal–Wallis H-test on the L1 distributions", ""]
+    if len(runs) >= 2:
+        results = kruskal(runs)
+        lines += [f"Per feature, across the {len(runs)} runs' per-example L1 errors; effect size ε² = H / (n − 1) "
+                  "(negligible < 0.01 ≤ small < 0.08 ≤ medium < 0.26 ≤ large).", "",
+                  metric_tables.kruskal_table(results, alpha), ""]
+        for feature, r in results.items():
+            verdict = "a statistically significant difference" if r.significant(alpha) else "no significant difference"
+            lines.append(f"- {feature.upper()}: {verdict} (p = {r.p_value:.3g}); effect size {r.magnitude} "
+                         f"(ε² = {r.epsilon_squared:.4f}).")
+        lines.append("")
+    else:
+        lines += ["Needs at least two runs.", ""]
+    lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", metric_tables.clustering_table(by_case), ""]
+    settings = {r.name: r.metrics["clustering"].get("config") for r in runs}
+    lines += ["Clustering settings: " + "; ".join(
+        f"{k}: " + (f"n_neighbors {c['n_neighbors']}, min_dist {c['min_dist']}, eps {c['eps']}, "
+                    f"min_samples {c['min_samples']}, seed {c['seed']}" if c else "not clustered")
+        for k, c in settings.items()) + ".", ""]
+    return "\n".join(lines)
+
+
+def kruskal_json(results: dict[str, KruskalResult], alpha: float) -> dict:
+    """Kruskal–Wallis results as plain JSON values."""
+    return {f: {**dataclasses.asdict(r), "significant": r.significant(alpha), "alpha": alpha}
+            for f, r in results.items()}

@@ -1,0 +1,67 @@
+"""The evaluation output folder: files recorded by key with paths relative to it, and JSON writing.
+
+JSON has no NaN or infinity; such floats (e.g. the DBCV of a single cluster) are written as null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+
+class OutputDir:
+    """A folder whose written files are recorded as {key: path relative to the folder}."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.recorded: dict[str, str] = {}
+
+    def path(self, key: str, relative: str) -> Path:
+        """root/relative (parent folders created), recorded under key."""
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.recorded[key] = relative
+        return path
+
+    def npy(self, key: str, relative: str, array: np.ndarray) -> str:
+        """Saves array as root/relative (.npy); returns the relative path."""
+        np.save(self.path(key, relative), np.asarray(array))
+        return relative
+
+    def rel(self, path: str | Path) -> str:
+        """A path under root, relative to it (posix separators)."""
+        return Path(path).relative_to(self.root).as_posix()
+
+
+def finite_or_none(value: float) -> Optional[float]:
+    return value if math.isfinite(value) else None
+
+
+def plain(tree):
+    """A nested structure with numpy scalars/arrays and paths as JSON values, NaN/inf as None."""
+    if isinstance(tree, dict):
+        return {str(k): plain(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [plain(v) for v in tree]
+    if isinstance(tree, np.ndarray):
+        return plain(tree.tolist())
+    if isinstance(tree, (bool, np.bool_)):
+        return bool(tree)
+    if isinstance(tree, (int, np.integer)):
+        return int(tree)
+    if isinstance(tree, (float, np.floating)):
+        return finite_or_none(float(tree))
+    if isinstance(tree, Path):
+        return str(tree)
+    return tree
+
+
+def write_json(path: str | Path, data: dict) -> Path:
+    path = Path(path)
+    path.write_text(json.dumps(plain(data), indent=2, ensure_ascii=False) + "\n")
+    return path

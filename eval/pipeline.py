@@ -1,0 +1,287 @@
+"""The whole evaluation of one trained run (thesis 4.2 and chapter 5), written to RUN_DIR/eval/.
+
+Stages (each timed):
+  load          run config, checkpoint and dataset (`vae.run.load_run`)
+  reconstruct   encode/decode the test set (optionally its first `test_limit` rows) and a
+                `train_fraction` subset of the training set (rows drawn with `seed`)
+  embedders     load VGGish and PANNs; a missing checkpoint skips that network's FAD
+  test_set      render both audio sets batch by batch -> per-example spectral errors and embeddings
+  train_subset  render the training subset batch by batch -> embeddings (only when FAD runs)
+  fad           Fréchet distances of the embedding sets
+  clustering    encoder means of a `cluster_fraction` training subset -> UMAP -> DBSCAN -> DBCV
+  figures_sounds  UMAP, cluster spectra, interpolation, reconstructions, L1 distributions; WAVs
+  report        metrics.json and report.md
+
+Memory: audio is never held as a set, only one batch of each of the two sets at a time
+(see `eval.reconstruct`); what is kept is O(n) per-example errors, the embeddings
+(VGGish 128 floats per 0.96 s, PANNs 2048 per clip, per set and network) and the patches.
+The feature transforms of one batch dominate the peak: at the thesis scale (44.1 kHz, 1 s,
+the CQT's 32768-point frames) a batch of 64 peaked at 2.9 GB resident (16: 1.1 GB) and took
+6.2 s on 2 CPU cores for the three features.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from pathlib import Path
+from typing import Optional
+
+import jax
+import numpy as np
+from tqdm.auto import tqdm
+
+from eval import audio_fad, report, showcase, spectral_metrics
+from eval.clustering import ClusteringConfig
+from eval.latent_space import MIN_POINTS, LatentClustering, cluster_training_latents
+from eval.outputs import OutputDir, write_json
+from eval.reconstruct import (Reconstruction, audio_batches, limit_indices, make_voice, reconstruct_split,
+                              subset_indices, subset_size)
+from eval.timing import StageTimer
+from vae import run as run_lib
+
+# Offsets added to the base seed for each random draw, so that every draw is fixed and recorded.
+SEED_OFFSETS = {"train_subset": 0, "cluster_subset": 1, "umap": 0, "examples": 2, "interpolation": 3,
+                "clusters": 4}
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """Settings of one evaluation.
+
+    Attributes:
+      which: checkpoint to evaluate ('best' or 'latest').
+      test_limit: evaluate only the first this-many test patches (None: all).
+      train_fraction: fraction of the training set whose reconstructions enter the FAD (0.2).
+      cluster_fraction: fraction of the training set whose latents are clustered (0.1).
+      batch_size: patches rendered (and featurised) at once; the held audio is
+        2 x batch_size x n_samples float32.
+      fad: compute FAD at all; weights_dir / download: where checkpoints are looked for and
+        whether a missing one may be fetched (`eval.embeddings.find_weights`).
+      clustering: UMAP / DBSCAN settings (its seed is the UMAP random_state).
+      seed: base seed of every random draw (see `SEED_OFFSETS`).
+      n_examples / example_indices: test sounds shown as original-vs-reconstruction figures
+        (explicit test-set indices win over a seeded draw of n_examples).
+      interpolation_steps / interpolation_pair: latent steps between two test sounds (test-set
+        indices, default a seeded draw).
+      n_clusters_shown, sounds_per_cluster, fft_per_cluster: clusters of Fig. 5.9, WAVs written
+        per cluster, sounds averaged per cluster (the thesis used 15).
+      progress: tqdm bars.
+    """
+
+    which: str = "best"
+    test_limit: Optional[int] = None
+    train_fraction: float = 0.2
+    cluster_fraction: float = 0.1
+    batch_size: int = 64
+    fad: bool = True
+    weights_dir: Optional[str] = None
+    download: bool = True
+    clustering: ClusteringConfig = ClusteringConfig()
+    seed: int = 0
+    n_examples: int = 3
+    example_indices: Optional[tuple[int, ...]] = None
+    interpolation_steps: int = 5
+    interpolation_pair: Optional[tuple[int, int]] = None
+    n_clusters_shown: int = 3
+    sounds_per_cluster: int = 3
+    fft_per_cluster: int = 15
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        for name in ("train_fraction", "cluster_fraction"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.test_limit is not None and self.test_limit < 1:
+            raise ValueError(f"test_limit must be >= 1, got {self.test_limit}")
+
+    def seeds(self) -> dict[str, int]:
+        """The seed of every random draw."""
+        out = {k: self.seed + v for k, v in SEED_OFFSETS.items()}
+        out["umap"] = self.clustering.seed
+        return out
+
+
+
+EMBEDDING_DIMS = {"vggish": 128, "panns": 2048}
+
+
+def _pick(n: int, count: int, seed: int) -> np.ndarray:
+    """`count` distinct sorted positions of range(n) (all when n <= count), drawn with seed."""
+    return np.sort(np.random.default_rng(seed).choice(n, size=min(count, n), replace=False))
+
+
+def _positions(rec: Reconstruction, split_indices, flag: str) -> np.ndarray:
+    """Positions in rec of test-set indices (an error names the flag if one was not evaluated)."""
+    where = {int(i): p for p, i in enumerate(rec.indices)}
+    missing = [int(i) for i in split_indices if int(i) not in where]
+    if missing:
+        raise ValueError(f"{flag}: test indices {missing} are not among the {len(rec)} evaluated test patches")
+    return np.array([where[int(i)] for i in split_indices])
+
+
+def _stream_set(voice, run, rec: Reconstruction, cfg: EvalConfig, models: dict, spectral: bool):
+    """Renders rec batch by batch; returns (per-batch spectral errors, {net: [true emb]}, {net: [recon emb]})."""
+    errors, true_emb, recon_emb = [], {m: [] for m in models}, {m: [] for m in models}
+    sample_rate = run.synth_config.sample_rate
+    for batch in audio_batches(voice, run, rec, cfg.batch_size, cfg.progress):
+        if spectral:
+            errors.append(spectral_metrics.batch_errors(batch.true, batch.recon, run.config.loss.feature_config,
+                                                        pad_to=cfg.batch_size))
+        if models:
+            for name, emb in audio_fad.embed_batch(batch.true, sample_rate, models).items():
+                true_emb[name].append(emb)
+            for name, emb in audio_fad.embed_batch(batch.recon, sample_rate, models).items():
+                recon_emb[name].append(emb)
+    return errors, true_emb, recon_emb
+
+
+def _load_embedders(cfg: EvalConfig, say) -> tuple[dict, dict]:
+    """(networks, FAD record with status and skip messages) for the configuration."""
+    if not cfg.fad:
+        return {}, {"status": "disabled (--no-fad)", "skipped": {}, "scores": {}}
+    models, skipped = audio_fad.load_embedders(cfg.weights_dir, cfg.download)
+    for name, message in skipped.items():
+        say(f"FAD with {name} skipped: {message}")
+    status = ("skipped (no embedding checkpoint found)" if not models
+              else f"computed with {', '.join(models)} only" if skipped else "computed")
+    return models, {"status": status, "skipped": skipped, "scores": {}}
+
+
+def _spectral_record(errors: spectral_metrics.SpectralErrors, test: Reconstruction, feature_cfg,
+                     out: OutputDir) -> dict:
+    """Summary, settings and the per-example arrays (saved as .npy) of the test set's spectral errors."""
+    out.npy("test_indices", "errors/test_indices.npy", test.indices)
+    files = {}
+    for name in spectral_metrics.METRIC_FEATURES:
+        files[f"l1_{name}"] = out.npy(f"l1_{name}", f"errors/test_l1_{name}.npy", errors.l1[name])
+        files[f"mse_{name}"] = out.npy(f"mse_{name}", f"errors/test_mse_{name}.npy", errors.mse[name])
+    return {"settings": spectral_metrics.describe_settings(feature_cfg), "summary": errors.summary(), "n": len(test),
+            "files": files}
+
+
+def _clustering_record(latent: LatentClustering, cfg: EvalConfig, seeds: dict, out: OutputDir) -> dict:
+    res = latent.result
+    out.npy("cluster_indices", "latent/train_indices.npy", latent.indices)
+    out.npy("cluster_mu", "latent/mu.npy", latent.mu)
+    out.npy("umap", "latent/umap_embedding.npy", res.embedding)
+    out.npy("labels", "latent/labels.npy", res.labels)
+    return {"status": "computed", "fraction": cfg.cluster_fraction, "seed_subset": seeds["cluster_subset"],
+            "n_points": len(latent.indices), "n_clusters": res.n_clusters, "n_noise": res.n_noise, "dbcv": res.dbcv,
+            "config": dataclasses.asdict(latent.config), "requested_n_neighbors": cfg.clustering.n_neighbors}
+
+
+def _run_record(run: run_lib.LoadedRun, run_dir: Path) -> dict:
+    synth = run.synth_config
+    return {"dir": str(run_dir), "case": run.config.case, "scale": run.config.scale, "checkpoint": run.which,
+            "step": run.step, "loss": run.config.loss.spectral, "feature": run.config.loss.feature,
+            "synth_head": run.config.model.synth_head, "latent_dim": run.config.model.latent_dim,
+            "sample_rate_hz": synth.sample_rate, "seconds": synth.buffer_size_seconds, "n_samples": synth.buffer_size,
+            "noise_seed": run.config.noise_seed, "dataset": {"path": run.config.dataset_path, **run.dataset.counts}}
+
+
+def _memory(cfg: EvalConfig, n_samples: int, n_test: int, embedding_rows: dict) -> dict:
+    """What the evaluation holds at most, in MiB (float32 audio and embeddings), and what it avoids."""
+    mib = 1.0 / 2 ** 20
+    return {
+        "audio_batch_mib": 2 * cfg.batch_size * n_samples * 4 * mib,
+        "test_audio_if_held_whole_mib": 2 * n_test * n_samples * 4 * mib,
+        "embeddings_mib": {m: 2 * sum(rows[m] for rows in embedding_rows.values()) * EMBEDDING_DIMS.get(m, 0) * 4 * mib
+                           for m in next(iter(embedding_rows.values()), {})},
+    }
+
+
+def _examples(run, voice, test: Reconstruction, errors, latent: Optional[LatentClustering], cfg: EvalConfig,
+              seeds: dict, out: OutputDir) -> dict:
+    """Every figure and WAV (`eval.showcase`); returns what was drawn."""
+    record = {"l1_figure": showcase.error_figure(run, errors, len(test), out)}
+    positions = (_positions(test, cfg.example_indices, "--example-indices") if cfg.example_indices
+                 else _pick(len(test), cfg.n_examples, seeds["examples"]))
+    record["reconstructions"] = showcase.reconstruction_examples(run, voice, test, errors, positions, cfg.batch_size,
+                                                                 out)
+    if len(test) >= 2:
+        pair = (_positions(test, cfg.interpolation_pair, "--interpolation-pair") if cfg.interpolation_pair
+                else np.random.default_rng(seeds["interpolation"]).choice(len(test), size=2, replace=False))
+        record["interpolation"] = showcase.interpolation_example(run, voice, test, pair, cfg.interpolation_steps,
+                                                                 cfg.batch_size, out)
+    if latent is not None:
+        record["clusters"] = showcase.cluster_examples(run, voice, latent, cfg.n_clusters_shown, cfg.fft_per_cluster,
+                                                       cfg.sounds_per_cluster, seeds["clusters"], cfg.batch_size, out)
+    return record
+
+
+def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str | Path | None = None) -> dict:
+    """Evaluates the run in run_dir; writes everything under out_dir (default RUN_DIR/eval); returns the metrics."""
+    run_dir = Path(run_dir)
+    out = OutputDir(out_dir if out_dir is not None else run_dir / "eval")
+    timer, seeds = StageTimer(), cfg.seeds()
+    say = tqdm.write if cfg.progress else (lambda *_: None)
+
+    with timer.stage("load"):
+        run = run_lib.load_run(run_dir, cfg.which)
+        voice = make_voice(run)
+    dataset = run.dataset
+    say(f"evaluating {run_dir} ({cfg.which} checkpoint, step {run.step}): {run.synth_config.sample_rate} Hz x "
+        f"{run.synth_config.buffer_size_seconds} s, {len(dataset.test)} test patches")
+
+    with timer.stage("reconstruct"):
+        test = reconstruct_split(run, "test", dataset.test, limit_indices(len(dataset.test), cfg.test_limit))
+        train_subset = None
+        if cfg.fad:
+            rows = subset_indices(len(dataset.train), cfg.train_fraction, seeds["train_subset"])
+            train_subset = reconstruct_split(run, "train_subset", dataset.train, rows)
+
+    with timer.stage("embedders"):
+        models, fad = _load_embedders(cfg, say)
+
+    with timer.stage("test_set"):
+        batches, test_true, test_recon = _stream_set(voice, run, test, cfg, models, spectral=True)
+    errors = spectral_metrics.concatenate(batches)
+    if models:
+        with timer.stage("train_subset"):
+            _, train_true, train_recon = _stream_set(voice, run, train_subset, cfg, models, spectral=False)
+        with timer.stage("fad"):
+            fad["scores"] = {"train_subset": audio_fad.fad_scores(train_true, train_recon),
+                             "test": audio_fad.fad_scores(test_true, test_recon)}
+        fad["embedding_rows"] = {s: {m: sum(len(e) for e in emb[m]) for m in models}
+                                 for s, emb in (("test", test_true), ("train_subset", train_true))}
+        del test_true, test_recon, train_true, train_recon
+
+    latent, n_points = None, subset_size(len(dataset.train), cfg.cluster_fraction)
+    if n_points < MIN_POINTS:
+        clustering = {"status": f"skipped: {n_points} training latents (fraction {cfg.cluster_fraction}) are fewer "
+                                f"than {MIN_POINTS}", "fraction": cfg.cluster_fraction}
+        say(f"clustering {clustering['status']}")
+    else:
+        with timer.stage("clustering"):
+            latent = cluster_training_latents(run, cfg.cluster_fraction, seeds["cluster_subset"], cfg.clustering)
+        clustering = _clustering_record(latent, cfg, seeds, out)
+
+    with timer.stage("figures_sounds"):
+        examples = _examples(run, voice, test, errors, latent, cfg, seeds, out)
+
+    metrics = {
+        "run": _run_record(run, run_dir),
+        "settings": {**{k: v for k, v in dataclasses.asdict(cfg).items() if k != "progress"}, "seeds": seeds,
+                     "fad_min_seconds": audio_fad.MIN_SECONDS},
+        "sets": {"test": {"n": len(test), "of": len(dataset.test)},
+                 "train_subset": {"n": 0 if train_subset is None else len(train_subset), "of": len(dataset.train),
+                                  "fraction": cfg.train_fraction, "seed": seeds["train_subset"]}},
+        "fad": fad,
+        "spectral": _spectral_record(errors, test, run.config.loss.feature_config, out),
+        "clustering": clustering,
+        "examples": examples,
+        "memory": _memory(cfg, run.synth_config.buffer_size, len(test), fad.get("embedding_rows", {})),
+        "environment": {"jax_backend": jax.default_backend(), "python": platform.python_version()},
+    }
+    metrics["timings_s"] = dict(timer.seconds)
+    metrics["files"] = dict(out.recorded, metrics="metrics.json", report="report.md")
+    with timer.stage("report"):
+        write_json(out.root / "metrics.json", metrics)
+        (out.root / "report.md").write_text(report.markdown(metrics))
+    metrics["timings_s"]["report"] = timer.seconds["report"]
+    write_json(out.root / "metrics.json", metrics)  # With the report stage's own time.
+    say(f"wrote {out.root / 'report.md'} and {out.root / 'metrics.json'} ({timer.total():.1f} s)")
+    return metrics

@@ -1,0 +1,198 @@
+"""RUN_DIR/eval/report.md from the metrics of `eval.pipeline.evaluate`.
+
+Every number of metrics.json appears in a section below, and every figure and sound is
+linked relative to the report's folder. `SECTIONS` lists the section headings in order.
+"""
+
+from __future__ import annotations
+
+from eval import metric_tables
+from eval.embeddings.weights import DEFAULT_DIR, ENV_VAR, KNOWN_WEIGHTS
+from eval.tables import Column, format_value, markdown_table
+
+SECTIONS = ("Run", "Settings", "FAD", "Spectral metrics", "Latent space", "Cluster spectra",
+            "Latent interpolation", "Original vs reconstruction", "Timings", "Memory", "Files")
+
+
+def _kv_table(items: dict, key_header: str = "setting", value_header: str = "value") -> str:
+    rows = [(str(k), [format_value(v) if not isinstance(v, (dict, list, tuple)) else str(v)]) for k, v in items.items()]
+    return markdown_table(key_header, [Column(value_header)], rows)
+
+
+def _link(path: str) -> str:
+    return f"[{path.rsplit('/', 1)[-1]}]({path})"
+
+
+def _image(path: str, alt: str) -> str:
+    return f"![{alt}]({path})"
+
+
+def _case(m: dict) -> str:
+    run = m["run"]
+    return run["case"] or f"{run['loss']}/{run['feature']} ({run['scale']})"
+
+
+def _run(m: dict) -> list[str]:
+    run = m["run"]
+    items = {"directory": run["dir"], "case": run["case"], "scale": run["scale"],
+             "checkpoint": f"{run['checkpoint']} (step {run['step']})", "spectral loss": run["loss"],
+             "loss feature": run["feature"], "synth head": run["synth_head"], "latent dim": run["latent_dim"],
+             "sample rate (Hz)": run["sample_rate_hz"], "sound length (s)": run["seconds"],
+             "samples per sound": run["n_samples"], "noise seed": run["noise_seed"],
+             "dataset": run["dataset"]["path"],
+             "train / val / test patches": " / ".join(str(run["dataset"][s]) for s in ("train", "val", "test"))}
+    return ["## Run", "", _kv_table(items)]
+
+
+def _settings(m: dict) -> list[str]:
+    s, sets = m["settings"], m["sets"]
+    items = {"test patches evaluated": f"{sets['test']['n']} of {sets['test']['of']}"
+             + (f" (first {s['test_limit']}, --test-limit)" if s["test_limit"] else ""),
+             "training subset for FAD": f"{sets['train_subset']['n']} of {sets['train_subset']['of']} "
+                                        f"(fraction {s['train_fraction']}, seed {sets['train_subset']['seed']})",
+             "batch size (patches rendered at once)": s["batch_size"],
+             "FAD": m["fad"]["status"], "weights dir": s["weights_dir"], "download missing weights": s["download"],
+             **{f"seed: {k}": v for k, v in s["seeds"].items()}}
+    return ["## Settings", "", _kv_table(items)]
+
+
+def _fad(m: dict) -> list[str]:
+    fad, lines = m["fad"], ["## FAD", ""]
+    lines.append("Fréchet Audio Distance between the ground-truth and the reconstructed sounds (thesis Tables "
+                 "5.2/5.6/5.10), from VGGish (128-d per 0.96 s, no PCA) and PANNs Cnn14_16k (2048-d per clip) "
+                 "embeddings at 16 kHz; lower is better.")
+    lines.append("")
+    if fad["scores"]:
+        lines += [metric_tables.fad_table({_case(m): m}), ""]
+        rows = fad.get("embedding_rows", {})
+        lines.append("Embedding rows: " + "; ".join(f"{s}: " + ", ".join(f"{k} {v}" for k, v in r.items())
+                                                    for s, r in rows.items()) + ".")
+        if m["run"]["seconds"] < m["settings"]["fad_min_seconds"]:
+            lines.append(f"Sounds of {m['run']['seconds']} s were zero-padded to {m['settings']['fad_min_seconds']} s "
+                         "before embedding (both networks need about one second).")
+        lines.append("")
+    if fad["status"].startswith("disabled"):
+        lines.append("**FAD was not computed: disabled with `--no-fad`.** Run without it to compute FAD.")
+    if fad["skipped"]:
+        lines.append(f"**FAD was skipped for: {', '.join(fad['skipped'])}** (the checkpoint was not found). "
+                     "The rest of the evaluation ran. Messages:")
+        lines.append("")
+        lines += [f"- {name}: `{message}`" for name, message in fad["skipped"].items()]
+        lines.append("")
+        needed = {"vggish": ["vggish"], "panns": ["panns_cnn14_16k"]}
+        files = [KNOWN_WEIGHTS[k] for name in fad["skipped"] for k in needed.get(name, [])]
+        lines.append("To enable it, put " + ", ".join(f"`{w.filename}` ({w.url})" for w in files)
+                     + f" in a folder and pass `--weights-dir FOLDER`, or set `{ENV_VAR}`, or use the default "
+                     f"`{DEFAULT_DIR}`; with network access the files are fetched there automatically "
+                     "(unless `--no-download`).")
+    return lines
+
+
+def _spectral(m: dict) -> list[str]:
+    sp, files = m["spectral"], m["files"]
+    case = _case(m)
+    lines = ["## Spectral metrics", "",
+             f"On the {sp['n']} evaluated test sounds (thesis Tables 5.3/5.7/5.11). MSE is Eq. 2.15 over all feature "
+             "elements of all sounds; L1 is Eq. 2.16 per sound (the sum of absolute differences over that sound's "
+             "feature), kept as a distribution. Lower is better.", "",
+             metric_tables.mse_table({case: m}), "", metric_tables.l1_table({case: m}), "",
+             "Feature settings (`vae.features`, JAX, the run's `loss.feature_config`):", ""]
+    rows = [(name, [", ".join(f"{k}={v}" for k, v in settings.items())]) for name, settings in sp["settings"].items()]
+    lines += [markdown_table("feature", [Column("settings")], rows), ""]
+    lines += [_image(files["fig_l1"], "L1 distributions"), "",
+              "Per-example values: " + ", ".join(_link(p) for p in sp["files"].values())
+              + f"; test indices: {_link(files['test_indices'])}."]
+    return lines
+
+
+def _latent(m: dict) -> list[str]:
+    c, files = m["clustering"], m["files"]
+    lines = ["## Latent space", ""]
+    if c["status"] != "computed":
+        return lines + [f"Clustering {c['status']}."]
+    cfg = c["config"]
+    lines += [f"Encoder means of {c['n_points']} training patches (fraction {c['fraction']}, seed "
+              f"{c['seed_subset']}) -> UMAP (n_neighbors {cfg['n_neighbors']}, min_dist {cfg['min_dist']}, "
+              f"{cfg['n_components']}-D, {cfg['metric']}, random_state {cfg['seed']}) -> DBSCAN (eps {cfg['eps']}, "
+              f"min_samples {cfg['min_samples']}) -> DBCV (thesis Tables 5.4/5.8/5.12)."
+              + (f" n_neighbors was lowered from {c['requested_n_neighbors']} to {cfg['n_neighbors']} (fewer points)."
+                 if c["requested_n_neighbors"] != cfg["n_neighbors"] else ""), "",
+              metric_tables.clustering_table({_case(m): m}), ""]
+    if "fig_umap" in files:
+        lines += [_image(files["fig_umap"], "UMAP, plain and clustered"), ""]
+    arrays = ("cluster_indices", "cluster_mu", "umap", "labels")
+    lines.append("Arrays: " + ", ".join(_link(files[k]) for k in arrays) + ".")
+    return lines
+
+
+def _clusters(m: dict) -> list[str]:
+    lines = ["## Cluster spectra", ""]
+    info = m["examples"].get("clusters", {})
+    if "figure" not in info:
+        return lines + ["No clusters to show" + (" (DBSCAN found none)." if "clusters" in info else ".")]
+    lines += ["Average FFT magnitude of medium-sized clusters (sizes between the 1/3 and 2/3 quantiles, drawn at "
+              "random) and their places on the map (thesis Fig. 5.9).", "",
+              _image(info["figure"], "cluster spectra"), ""]
+    for c in info["clusters"]:
+        lines.append(f"- cluster {c['cluster']} ({c['size']} sounds, {c['averaged']} averaged): "
+                     + ", ".join(_link(w) for w in c["wavs"]))
+    return lines
+
+
+def _interpolation(m: dict) -> list[str]:
+    lines = ["## Latent interpolation", ""]
+    info = m["examples"].get("interpolation")
+    if not info:
+        return lines + ["Needs at least two test sounds."]
+    a, b = info["test_indices"]
+    lines += [f"Test sounds {a} and {b} encoded, {info['steps']} linear steps between their means, decoded and "
+              "rendered (thesis Figs. 5.4-5.5).", ""]
+    lines += [_image(f, "interpolation") for f in info["figures"]]
+    lines += ["", "Sounds: " + ", ".join(_link(w) for w in info["wavs"].values()) + "."]
+    return lines
+
+
+def _reconstructions(m: dict) -> list[str]:
+    lines = ["## Original vs reconstruction", "",
+             "Overlaid waveforms and both spectrograms (thesis Figs. 5.6-5.8).", ""]
+    for ex in m["examples"].get("reconstructions", []):
+        l1 = ", ".join(f"{k[3:].upper()} L1 {format_value(v)}" for k, v in ex.items() if k.startswith("l1_"))
+        lines += [f"### Test sound {ex['test_index']}", "", f"{l1}. Sounds: "
+                  + ", ".join(_link(w) for w in ex["wavs"].values()) + ".", "",
+                  _image(ex["figure"], f"test sound {ex['test_index']}"), ""]
+    return lines
+
+
+def _timings(m: dict) -> list[str]:
+    t = m["timings_s"]
+    rows = [(stage, [seconds]) for stage, seconds in t.items()] + [("total", [sum(t.values())])]
+    return ["## Timings", "", "Wall-clock seconds per stage (writing this report is timed in metrics.json).", "",
+            markdown_table("stage", [Column("seconds", fmt="{:.2f}")], rows)]
+
+
+def _memory(m: dict) -> list[str]:
+    mem = m["memory"]
+    lines = ["## Memory", "",
+             f"Audio is streamed: at most one batch of ground-truth and reconstructed sounds is held "
+             f"({mem['audio_batch_mib']:.3g} MiB), instead of {mem['test_audio_if_held_whole_mib']:.3g} MiB for the "
+             "whole test set. Kept: per-example errors, patches and latents"]
+    if mem["embeddings_mib"]:
+        lines[-1] += ", and the FAD embeddings (" + ", ".join(f"{k} {v:.3g} MiB" for k, v in
+                                                              mem["embeddings_mib"].items()) + ")"
+    lines[-1] += "."
+    return lines
+
+
+def _files(m: dict) -> list[str]:
+    return ["## Files", "", "\n".join(f"- {k}: {_link(v)}" for k, v in sorted(m["files"].items()))]
+
+
+def markdown(m: dict) -> str:
+    """The report of one evaluation's metrics (as `eval.pipeline.evaluate` returns them)."""
+    parts = [f"# Evaluation of {_case(m)}", "",
+             f"`{m['run']['dir']}`, {m['run']['checkpoint']} checkpoint. All numbers are also in "
+             f"[metrics.json](metrics.json).", ""]
+    for section in (_run, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,
+                    _memory, _files):
+        parts += section(m) + [""]
+    return "\n".join(parts)

@@ -1,0 +1,153 @@
+"""scripts/evaluate.py end to end on a tiny trained run; FAD skipped and (stand-in) computed; bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from torch import nn
+
+from eval import audio_fad, report
+from eval.pipeline import EvalConfig, evaluate
+from eval.spectral_metrics import METRIC_FEATURES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_cli", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _env(home: Path) -> dict:
+    """The subprocess environment with no embedding weights anywhere (empty HOME cache, no env var)."""
+    env = {k: v for k, v in os.environ.items() if k != "JAXSYNTH_WEIGHTS_DIR"}
+    env.update(HOME=str(home), MPLCONFIGDIR=matplotlib.get_configdir())
+    return env
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs)."""
+    root = tmp_path_factory.mktemp("tiny_run")
+    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--scale", "tiny", "--loss", "sclp", "--feature",
+           "mfcc", "--quiet", "--out", str(root / "run"), "--data", str(root / "tiny.npz")]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return root / "run"
+
+
+class _StandIn(nn.Module):
+    """Instead of VGGish: per clip [mean, std, max |x|, energy] of the 16 kHz waveform."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def embed_waveform(self, waveform: torch.Tensor) -> torch.Tensor:
+        w = waveform
+        return self.scale * torch.stack([w.mean(-1), w.std(-1), w.abs().amax(-1), (w ** 2).mean(-1)], dim=-1)
+
+
+def _links(markdown: str) -> list[str]:
+    return re.findall(r"\]\(([^)\s]+)\)", markdown)
+
+
+def test_evaluate_cli_end_to_end(tiny_run, tmp_path, monkeypatch):
+    # 1. The CLI with no embedding weights anywhere: FAD skipped, everything else computed.
+    (tmp_path / "empty").mkdir()
+    cmd = [sys.executable, str(ROOT / "scripts" / "evaluate.py"), str(tiny_run), "--weights-dir",
+           str(tmp_path / "empty"), "--no-download", "--test-limit", "6", "--cluster-fraction", "1.0",
+           "--umap-neighbors", "8", "--dbscan-eps", "0.5", "--batch-size", "8", "--examples", "2",
+           "--interpolation-pair", "0", "5", "--seed", "3", "--quiet"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=_env(tmp_path / "home"), timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = tiny_run / "eval"
+    assert f"report: {out / 'report.md'}" in done.stdout
+
+    text = (out / "report.md").read_text()
+    headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    assert headings == list(report.SECTIONS)
+    assert "FAD was skipped for: vggish, panns" in text and "vggish-10086976.pth" in text
+    assert "--weights-dir FOLDER" in text and "JAXSYNTH_WEIGHTS_DIR" in text
+    links = _links(text)
+    assert any(link.endswith(".wav") for link in links) and any(link.endswith(".png") for link in links)
+    for link in links:
+        path = out / link
+        assert path.is_file() and path.stat().st_size > 0, link
+        if link.endswith(".wav"):
+            audio, sr = sf.read(path)
+            assert sr == 4000 and audio.shape == (400,)
+        if link.endswith(".png"):
+            assert path.read_bytes()[:4] == b"\x89PNG"
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["fad"]["scores"] == {} and set(metrics["fad"]["skipped"]) == {"vggish", "panns"}
+    assert metrics["spectral"]["n"] == 6 and metrics["sets"]["test"] == {"n": 6, "of": 8}
+    for feature in METRIC_FEATURES:
+        assert math.isfinite(metrics["spectral"]["summary"][feature]["mse"])
+        assert np.load(out / metrics["spectral"]["files"][f"l1_{feature}"]).shape == (6,)
+    clustering = metrics["clustering"]
+    assert clustering["n_points"] == 48 and clustering["config"]["n_neighbors"] == 8
+    assert clustering["config"]["eps"] == 0.5 and clustering["config"]["seed"] == 3
+    assert clustering["n_noise"] + np.sum(np.load(out / "latent" / "labels.npy") >= 0) == 48
+    assert metrics["settings"]["seeds"]["umap"] == 3 and metrics["examples"]["interpolation"]["test_indices"] == [0, 5]
+    assert len(metrics["examples"]["interpolation"]["wavs"]) == 2 + 7
+    assert len(metrics["examples"]["reconstructions"]) == 2
+    assert {"load", "reconstruct", "test_set", "clustering", "figures_sounds", "report"} <= set(metrics["timings_s"])
+
+    # 2. In process, with a stand-in for VGGish and PANNs missing: FAD computed for the one network.
+    monkeypatch.setattr(audio_fad, "load_embedders",
+                        lambda *a, **k: ({"vggish": _StandIn().eval()}, {"panns": "Checkpoint 'x.pth' not found"}))
+    cfg = EvalConfig(test_limit=6, cluster_fraction=0.05, batch_size=8, n_examples=1, progress=False)
+    fad_out = tmp_path / "eval_fad"
+    metrics = evaluate(tiny_run, cfg, fad_out)
+    fad = metrics["fad"]
+    assert fad["status"] == "computed with vggish only" and set(fad["skipped"]) == {"panns"}
+    assert set(fad["scores"]) == {"test", "train_subset"}
+    assert all(math.isfinite(fad["scores"][s]["vggish"]) and fad["scores"][s]["vggish"] >= -1e-9 for s in fad["scores"])
+    assert fad["embedding_rows"] == {"test": {"vggish": 6}, "train_subset": {"vggish": 10}}  # 20 % of 48
+    assert metrics["clustering"]["status"].startswith("skipped")  # 2 latents are too few
+    text = (fad_out / "report.md").read_text()
+    assert "| Subset of train VGGish ↓ |" in text and "FAD was skipped for: panns" in text
+    assert "zero-padded to 1.0 s" in text
+
+    # 3. Both evaluations side by side.
+    table = tmp_path / "compare.md"
+    assert _script("compare").main([str(tiny_run), str(fad_out), "--out", str(table)]) == 0
+    assert "## Kruskal–Wallis" in table.read_text()
+
+
+def test_bad_run_directories_are_explained(tmp_path, capsys):
+    cli = _script("evaluate")
+    assert cli.main([str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "not_a_run").mkdir()
+    assert cli.main([str(tmp_path / "not_a_run"), "--quiet"]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+
+    from vae import data, presets, run
+
+    resolved = presets.resolve({"scale": "tiny", "loss": "sclp", "feature": "mfcc"})
+    dataset = data.generate(presets.data_config(resolved.settings))
+    data.save(dataset, tmp_path / "d.npz", progress=False)
+    run.write_config(tmp_path / "untrained", presets.build_config(resolved, dataset, tmp_path / "d.npz"))
+    assert cli.main([str(tmp_path / "untrained"), "--quiet"]) == 2
+    assert "no 'best' checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main([str(tmp_path / "untrained"), "--checkpoint", "final"])
+    assert cli.main([str(tmp_path / "untrained"), "--train-fraction", "0", "--quiet"]) == 2
+    assert "train_fraction must be in (0, 1]" in capsys.readouterr().err

@@ -1,0 +1,111 @@
+"""Figures, WAV files and scripts/compare.py on synthetic evaluations."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from eval import figures, sounds
+from eval.spectral_metrics import METRIC_FEATURES
+from vae.features import FeatureConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+CFG = FeatureConfig(sample_rate=8000, n_fft=256, hop_length=64, n_mels=32)
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_cli", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _png(path: Path) -> None:
+    assert path.is_file() and path.stat().st_size > 2000
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_are_written(tmp_path):
+    rng = np.random.default_rng(0)
+    embedding = rng.normal(size=(60, 2)).astype(np.float32)
+    labels = np.repeat([0, 1, 2, -1], 15)
+    t = np.arange(2000) / 8000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    paths = [
+        figures.umap_figure(embedding, labels, tmp_path / "umap.png", "u"),
+        figures.cluster_spectra_figure({0: (np.arange(5.0), np.ones(5)), 2: (np.arange(5.0), np.full(5, 2.0))},
+                                       embedding, labels, tmp_path / "clusters.png"),
+        figures.waveforms_figure(np.stack([tone, 0.5 * tone, 0.1 * tone]), 8000, ["a", "b", "c"],
+                                 tmp_path / "waves.png"),
+        figures.comparison_figure(tone, 0.8 * tone, CFG, tmp_path / "sub" / "compare.png", "c"),
+        figures.error_distributions_figure({"run a": {f: rng.gamma(2, size=40) for f in METRIC_FEATURES},
+                                            "run b": {f: rng.gamma(3, size=30) for f in METRIC_FEATURES}},
+                                           tmp_path / "l1.png"),
+    ]
+    for path in paths:
+        _png(path)
+    assert figures.spectrogram_db(tone, CFG).shape == (1 + 2000 // 64, 129)
+
+
+def test_wavs_are_readable(tmp_path):
+    t = np.arange(800) / 4000
+    clip = (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    written = sounds.write_wavs(tmp_path / "s", {"a": clip, "loud": 3 * clip}, 4000)
+    audio, sr = sf.read(written["a"])
+    assert sr == 4000 and audio.shape == (800,)
+    np.testing.assert_allclose(audio, clip, atol=1 / 2 ** 15)
+    assert np.abs(sf.read(written["loud"])[0]).max() <= 1.0  # clipped, not wrapped
+    with pytest.raises(ValueError):
+        sounds.write_wav(tmp_path / "x.wav", np.zeros((2, 10)), 4000)
+
+
+def _fake_evaluation(folder: Path, case: str, l1_scale: float, fad: dict | None, dbcv: float) -> Path:
+    """A minimal eval folder as eval.pipeline writes it."""
+    rng = np.random.default_rng(int(l1_scale * 10))
+    (folder / "errors").mkdir(parents=True)
+    files, summary = {}, {}
+    for f in METRIC_FEATURES:
+        l1 = rng.gamma(2.0, l1_scale, size=200)
+        np.save(folder / "errors" / f"test_l1_{f}.npy", l1)
+        files[f"l1_{f}"] = f"errors/test_l1_{f}.npy"
+        summary[f] = {"mse": float(l1_scale ** 2), "l1_mean": float(l1.mean()), "l1_median": float(np.median(l1)),
+                      "l1_std": float(l1.std())}
+    metrics = {
+        "run": {"dir": str(folder.parent), "case": case, "checkpoint": "best", "step": 10, "sample_rate_hz": 8000,
+                "seconds": 0.25},
+        "fad": {"status": "computed" if fad else "skipped (no embedding checkpoint found)", "skipped": {},
+                "scores": fad or {}},
+        "spectral": {"n": 200, "files": files, "summary": summary, "settings": {"stft": {"n_fft": 512}}},
+        "clustering": {"status": "computed", "n_clusters": 12, "n_noise": 40, "dbcv": dbcv,
+                       "config": {"n_neighbors": 50, "min_dist": 0.0, "eps": 0.04, "min_samples": 4, "seed": 0}},
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_compare_marks_best_and_runs_kruskal_wallis(tmp_path, capsys):
+    fad_a = {"train_subset": {"vggish": 0.74, "panns": 92.3}, "test": {"vggish": 0.73, "panns": 116.3}}
+    _fake_evaluation(tmp_path / "Exp1-LMSL" / "eval", "Exp1-LMSL", 1.0, fad_a, 0.41)
+    _fake_evaluation(tmp_path / "b" / "eval", "Exp1-LogSL", 3.0, None, 0.38)
+    out = tmp_path / "tables" / "compare.md"
+    assert _script("compare").main([str(tmp_path / "Exp1-LMSL"), str(tmp_path / "b" / "eval"), "--out", str(out)]) == 0
+    text = out.read_text()
+    for heading in ("## FAD", "## Spectral MSE", "## Per-example L1", "## Kruskal–Wallis", "## Clustering"):
+        assert heading in text
+    assert "| Exp1-LMSL | **0.74** | **92.3** | **0.73** | **116.3** |" in text
+    assert "| Exp1-LogSL | — | — | — | — |" in text and "FAD missing for: Exp1-LogSL" in text
+    assert "| Exp1-LMSL | **1** | **1** | **1** |" in text  # MSE: lower is better
+    assert "| Exp1-LMSL | 12 | 40 | **0.4100** |" in text  # DBCV: higher is better
+    assert "| STFT |" in text and "ε²" in text and "statistically significant difference" in text
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert set(summary["kruskal_wallis"]) == set(METRIC_FEATURES)
+    assert summary["kruskal_wallis"]["stft"]["p_value"] < 0.05  # gamma scales 1 vs 3: clearly different
+    _png(out.with_name("compare_l1.png"))
+
+    assert _script("compare").main([str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert "no metrics.json" in capsys.readouterr().err
