@@ -127,42 +127,46 @@ def _upsample(row, left, right, w0, w1, out):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _render_row(tb, noise, sc, left, right, w0, w1, sample_rate, out, scratch):
-    """One patch: tb [5, Nc] control-rate targets, noise [N], sc [11] scalars -> out [N].
-
-    Gathers and arithmetic sit in separate loops so that LLVM vectorizes the arithmetic.
-    scratch: [5, N] float32 work space.
-    """
-    n = out.shape[0]
+def _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, y):
+    """One patch up to the mix: tb [5, Nc] control-rate targets, noise [N], sc [11] scalars ->
+    up [5, N] audio-rate targets, inc [2, N] phase increments, phi [2, N] phases, y [N] mix
+    before normalization. Gathers and arithmetic sit in separate loops so LLVM vectorizes."""
+    n = y.shape[0]
     midi_1, depth_1, phase0_1, midi_2, depth_2, phase0_2 = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
     partials, shape, level_1, level_2, level_n = sc[6], sc[7], sc[8], sc[9], sc[10]
     for k in range(5):
-        _upsample(tb[k], left, right, w0, w1, scratch[k])
-    pitch_1, amp_1, pitch_2, amp_2, amp_n = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
-    # Phase increments at audio rate (in place).
+        _upsample(tb[k], left, right, w0, w1, up[k])
     for i in range(n):
-        pitch_1[i] = _increment(midi_1, depth_1, pitch_1[i], sample_rate)
-        pitch_2[i] = _increment(midi_2, depth_2, pitch_2[i], sample_rate)
+        inc[0, i] = _increment(midi_1, depth_1, up[0, i], sample_rate)
+        inc[1, i] = _increment(midi_2, depth_2, up[2, i], sample_rate)
     # Phases: float64 running sums rounded to float32, as torch's CPU cumsum.
     acc_1 = 0.0
     acc_2 = 0.0
     for i in range(n):
-        acc_1 += np.float64(pitch_1[i])
-        acc_2 += np.float64(pitch_2[i])
-        pitch_1[i] = np.float32(np.float32(acc_1) + phase0_1)
-        pitch_2[i] = np.float32(np.float32(acc_2) + phase0_2)
-    # Waveforms, VCAs and mix.
+        acc_1 += np.float64(inc[0, i])
+        acc_2 += np.float64(inc[1, i])
+        phi[0, i] = np.float32(np.float32(acc_1) + phase0_1)
+        phi[1, i] = np.float32(np.float32(acc_2) + phase0_2)
     half_shape = np.float32(np.float32(1.0) - shape / np.float32(2.0))
     steep = np.float32(_PI * partials)
     for i in range(n):
-        sine = _sin_cos(pitch_1[i])[1]
-        sin_2, cos_2 = _sin_cos(pitch_2[i])
+        sine = _sin_cos(phi[0, i])[1]
+        sin_2, cos_2 = _sin_cos(phi[1, i])
         square = _tanh(np.float32(np.float32(steep * sin_2) / np.float32(2.0)))
         saw = np.float32(np.float32(half_shape * square) * np.float32(np.float32(1.0) + np.float32(shape * cos_2)))
-        y = np.float32(level_1 * np.float32(sine * amp_1[i]))
-        y = np.float32(y + np.float32(level_2 * np.float32(saw * amp_2[i])))
-        out[i] = np.float32(y + np.float32(level_n * np.float32(noise[i] * amp_n[i])))
-    # Normalize if clipping.
+        v = np.float32(level_1 * np.float32(sine * up[1, i]))
+        v = np.float32(v + np.float32(level_2 * np.float32(saw * up[3, i])))
+        y[i] = np.float32(v + np.float32(level_n * np.float32(noise[i] * up[4, i])))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _render_row(tb, noise, sc, left, right, w0, w1, sample_rate, out):
+    """One patch: tb [5, Nc], noise [N], sc [11] -> out [N], normalized where it clips."""
+    n = out.shape[0]
+    up = np.empty((5, n), np.float32)
+    inc = np.empty((2, n), np.float32)
+    phi = np.empty((2, n), np.float32)
+    _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, out)
     peak = np.float32(0.0)
     for i in range(n):
         peak = max(peak, abs(out[i]))
@@ -176,8 +180,7 @@ def _render_rows(targets, noise, scalars, left, right, w0, w1, sample_rate, out)
     """targets [B, 5, Nc], noise [r, N] (row b uses b % r), scalars [B, 11] -> out [B, N], in parallel."""
     n_rows, n = out.shape
     for b in numba.prange(n_rows):
-        scratch = np.empty((5, n), np.float32)
-        _render_row(targets[b], noise[b % noise.shape[0]], scalars[b], left, right, w0, w1, sample_rate, out[b], scratch)
+        _render_row(targets[b], noise[b % noise.shape[0]], scalars[b], left, right, w0, w1, sample_rate, out[b])
 
 
 _LN2_OVER_12 = math.log(2.0) / 12.0
@@ -191,34 +194,13 @@ def _render_row_vjp(tb, noise, sc, g, left, right, w0, w1, sample_rate, d_tb, d_
     midi_1, depth_1, phase0_1, midi_2, depth_2, phase0_2 = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
     partials, shape, level_1, level_2, level_n = sc[6], sc[7], sc[8], sc[9], sc[10]
     up = np.empty((5, n), np.float32)
-    for k in range(5):
-        _upsample(tb[k], left, right, w0, w1, up[k])
-    inc_1 = np.empty(n, np.float32)
-    inc_2 = np.empty(n, np.float32)
-    for i in range(n):
-        inc_1[i] = _increment(midi_1, depth_1, up[0, i], sample_rate)
-        inc_2[i] = _increment(midi_2, depth_2, up[2, i], sample_rate)
-    phi_1 = np.empty(n, np.float32)
-    phi_2 = np.empty(n, np.float32)
-    acc_1 = 0.0
-    acc_2 = 0.0
-    for i in range(n):
-        acc_1 += np.float64(inc_1[i])
-        acc_2 += np.float64(inc_2[i])
-        phi_1[i] = np.float32(np.float32(acc_1) + phase0_1)
-        phi_2[i] = np.float32(np.float32(acc_2) + phase0_2)
+    inc = np.empty((2, n), np.float32)
+    phi = np.empty((2, n), np.float32)
+    y = np.empty(n, np.float32)
+    _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, y)
+    inc_1, inc_2, phi_1, phi_2 = inc[0], inc[1], phi[0], phi[1]
     half_shape = np.float32(np.float32(1.0) - shape / np.float32(2.0))
     steep = np.float32(_PI * partials)
-    # Forward output (pre-normalization) and its peak.
-    y = np.empty(n, np.float32)
-    for i in range(n):
-        sine = _sin_cos(phi_1[i])[1]
-        sin_2, cos_2 = _sin_cos(phi_2[i])
-        square = _tanh(np.float32(np.float32(steep * sin_2) / np.float32(2.0)))
-        saw = np.float32(np.float32(half_shape * square) * np.float32(np.float32(1.0) + np.float32(shape * cos_2)))
-        v = np.float32(level_1 * np.float32(sine * up[1, i]))
-        v = np.float32(v + np.float32(level_2 * np.float32(saw * up[3, i])))
-        y[i] = np.float32(v + np.float32(level_n * np.float32(noise[i] * up[4, i])))
     peak = 0.0
     arg = 0
     for i in range(n):

@@ -4,6 +4,7 @@
   python scripts/train.py --case Exp2-LMSL-ts                           # a thesis case
   python scripts/train.py --scale quick --loss sclp --feature mfcc --out runs/quick
   python scripts/train.py --resume --out runs/quick                     # continue a stopped run
+  python scripts/train.py --scale quick --data-parallel --out runs/dp     # batch split over all devices
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     p = presets.parser()
     args = vars(p.parse_args(argv))
     quiet = args.get("quiet", False)
+    devices = args.get("devices")
+    if args.get("data_parallel") and devices is None:
+        import jax
+
+        devices = jax.local_device_count()
     try:
         if args.get("resume"):
             if "out" not in args:
                 p.error("--resume needs --out RUN_DIR")
-            extra = sorted(set(args) - {"resume", "out", "quiet"})
+            extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel"})
             if extra:
                 flags = ", ".join("--" + k.replace("_", "-") for k in extra)
                 p.error(f"--resume continues with the run's saved config.json; drop {flags}")
@@ -31,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             config = run.load_config(out)
             print(f"resuming {out} (case {config.case}, scale {config.scale})")
             result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
-                                 show_progress=not quiet)
+                                 show_progress=not quiet, devices=devices)
         else:
             resolved = presets.resolve(args)
             for line in resolved.expansions:
@@ -50,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(dataset.train)}/{len(dataset.val)}/{len(dataset.test)} patches, "
                   f"{config.synth.sample_rate} Hz x {config.synth.buffer_size_seconds} s, "
                   f"phases {[(ph.name, ph.max_epochs) for ph in config.phases]}")
-            result = train.train(config, out, dataset, show_progress=not quiet)
+            if devices is not None:
+                print(f"data parallel over {devices} devices")
+            result = train.train(config, out, dataset, show_progress=not quiet, devices=devices)
     except train.NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from conftest import load_script
 import soundfile as sf
 import torch
 from torch import nn
@@ -23,13 +23,6 @@ from eval.pipeline import EvalConfig, evaluate
 from eval.spectral_metrics import METRIC_FEATURES
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_cli", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _env(home: Path) -> dict:
@@ -127,12 +120,12 @@ def test_evaluate_cli_end_to_end(tiny_run, tmp_path, monkeypatch):
 
     # 3. Both evaluations side by side.
     table = tmp_path / "compare.md"
-    assert _script("compare").main([str(tiny_run), str(fad_out), "--out", str(table)]) == 0
+    assert load_script("compare").main([str(tiny_run), str(fad_out), "--out", str(table)]) == 0
     assert "## Kruskal–Wallis" in table.read_text()
 
 
 def test_bad_run_directories_are_explained(tmp_path, capsys):
-    cli = _script("evaluate")
+    cli = load_script("evaluate")
     assert cli.main([str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
     (tmp_path / "not_a_run").mkdir()

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 import soundfile as sf
 
 from eval import figures, sounds
 from eval.spectral_metrics import METRIC_FEATURES
 from vae.features import FeatureConfig
 
-ROOT = Path(__file__).resolve().parents[1]
 CFG = FeatureConfig(sample_rate=8000, n_fft=256, hop_length=64, n_mels=32)
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_cli", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _png(path: Path) -> None:
@@ -93,7 +85,7 @@ def test_compare_marks_best_and_runs_kruskal_wallis(tmp_path, capsys):
     _fake_evaluation(tmp_path / "Exp1-LMSL" / "eval", "Exp1-LMSL", 1.0, fad_a, 0.41)
     _fake_evaluation(tmp_path / "b" / "eval", "Exp1-LogSL", 3.0, None, 0.38)
     out = tmp_path / "tables" / "compare.md"
-    assert _script("compare").main([str(tmp_path / "Exp1-LMSL"), str(tmp_path / "b" / "eval"), "--out", str(out)]) == 0
+    assert load_script("compare").main([str(tmp_path / "Exp1-LMSL"), str(tmp_path / "b" / "eval"), "--out", str(out)]) == 0
     text = out.read_text()
     for heading in ("## FAD", "## Spectral MSE", "## Per-example L1", "## Kruskal–Wallis", "## Clustering"):
         assert heading in text
@@ -107,5 +99,5 @@ def test_compare_marks_best_and_runs_kruskal_wallis(tmp_path, capsys):
     assert summary["kruskal_wallis"]["stft"]["p_value"] < 0.05  # gamma scales 1 vs 3: clearly different
     _png(out.with_name("compare_l1.png"))
 
-    assert _script("compare").main([str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert load_script("compare").main([str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "no metrics.json" in capsys.readouterr().err

@@ -1,6 +1,5 @@
 """scripts/train.py end to end at the tiny scale, resume of a finished run, and bad input."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -8,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 from vae import run
 
@@ -16,10 +16,7 @@ SCRIPT = ROOT / "scripts" / "train.py"
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location("train_cli", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("train")
 
 
 def test_tiny_run_writes_a_loadable_run(tmp_path):

@@ -107,7 +107,7 @@ SCALES: dict[str, Scale] = {
     "tiny": Scale(64, (48, 8, 8), 4_000, 0.1, max_epochs=2, pretrain_epochs=2, batch_size=16),
 }
 
-RUN_CONTROL = ("case", "scale", "out", "resume", "overwrite", "quiet")
+RUN_CONTROL = ("case", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel")
 
 
 def _lookup(kind: str, name: str, table: dict):
@@ -131,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out first")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--devices", type=int, metavar="N",
+                     help="data parallelism over N local devices (vae.sharding; batch a multiple of N)")
+    run.add_argument("--data-parallel", action="store_true", help="data parallelism over all local devices")
     loss = p.add_argument_group("loss")
     loss.add_argument("--loss", choices=sorted(losses.SPECTRAL_LOSSES), help="spectral loss (eqs. 3.1-3.3, 4.1-4.3)")
     loss.add_argument("--feature", choices=sorted(features.FEATURES), help="audio feature of the spectral loss")

@@ -34,6 +34,7 @@ from jaxsynth import ParameterSubset, SynthConfig, Voice
 from jaxsynth.voice import default_impl
 from vae import data as data_lib
 from vae import losses, models
+from vae import sharding as sharding_lib
 from vae import run as run_lib
 from vae.models import ModelConfig
 from vae.run import LossConfig, PhaseConfig, RunConfig, RunPaths, ScheduleConfig
@@ -126,15 +127,19 @@ def optimizer(spec: OptimizerSpec) -> optax.GradientTransformation:
 # ---------------------------------------------------------------------- steps
 
 
-@functools.partial(jax.jit, static_argnames=("obj", "opt"))
+@functools.partial(jax.jit, static_argnames=("obj", "opt", "batch_sharding"))
 def train_step(params, opt_state, data, order, batch_index, beta, noise, key, step, *, obj: Objective,
-               opt: OptimizerSpec):
+               opt: OptimizerSpec, batch_sharding=None):
     """One Adam step on batch `batch_index` of the epoch's `order` over data [n, k].
 
-    Returns (params, opt_state, batch means of every term and the gradient's global norm).
+    batch_sharding: a `jax.sharding.Sharding` the batch is split with (data parallelism,
+    `vae.sharding`), or None. Returns (params, opt_state, batch means of every term and the
+    gradient's global norm).
     """
     batch = noise.shape[0]
     x = data[jax.lax.dynamic_slice_in_dim(order, batch_index * batch, batch)]
+    if batch_sharding is not None:
+        x = jax.lax.with_sharding_constraint(x, batch_sharding)
     z_rng = jax.random.fold_in(key, step)
 
     def loss_fn(p):
@@ -239,11 +244,14 @@ class TrainResult:
 
 
 def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, resume: bool = False,
-          show_progress: bool = True, on_step: Callable[[int], None] | None = None) -> TrainResult:
+          show_progress: bool = True, on_step: Callable[[int], None] | None = None,
+          devices: Optional[int] = None) -> TrainResult:
     """Trains every phase of `config` into run_dir (see module doc); `resume` continues a stopped run.
 
     on_step(step) is called after each step and its checkpoint (a test hook: raise to simulate
-    a crash). Raises `NonFiniteLossError` if a loss term or the gradient goes non-finite.
+    a crash). devices: data parallelism over this many local devices (`vae.sharding`: batches
+    split, state replicated); None trains on the default device. Raises `NonFiniteLossError`
+    if a loss term or the gradient goes non-finite.
     """
     run_dir = Path(run_dir)
     paths = RunPaths(run_dir)
@@ -260,7 +268,7 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
             prog, records = Progress(rng=tuple(int(v) for v in np.asarray(rng))), []
             prog.start_phase(0, len(config.phases))
             run_lib.write_metrics(run_dir, records)
-        loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step)
+        loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices)
         params = None  # Set by the phase start, or restored with the optimizer state when resuming.
         while not prog.done:
             params, config = loop.run_phase(prog, params, records)
@@ -302,14 +310,19 @@ def _resume_point(config: RunConfig, run_dir: Path, latest, best):
 class _Loop:
     """The epoch loop of one run (holds what every phase shares)."""
 
-    def __init__(self, config, run_dir, dataset, latest, best, show_progress, on_step):
+    def __init__(self, config, run_dir, dataset, latest, best, show_progress, on_step, devices=None):
         self.config, self.run_dir, self.latest, self.best = config, run_dir, latest, best
         self.voice = Voice(config.synth, config.noise_seed)
-        self.train_x = jnp.asarray(dataset.train)
+        self.mesh = None if devices is None else sharding_lib.data_mesh(devices)
+        self.train_x = self.replicate(jnp.asarray(dataset.train))
         self.train_host, self.val_x = dataset.train, dataset.val
         self.eval_key = jax.random.fold_in(jax.random.PRNGKey(config.seed), _EVAL_STREAM)
         self.show_progress, self.on_step = show_progress, on_step
         self.opt_state = None
+
+    def replicate(self, tree):
+        """Replicated over the data-parallel mesh (unchanged without one)."""
+        return tree if self.mesh is None else sharding_lib.replicate(tree, self.mesh)
 
     def save(self, manager, prog: Progress, params) -> None:
         run_lib.save_checkpoint(manager, prog.step, params, self.opt_state, dataclasses.asdict(prog))
@@ -325,12 +338,16 @@ class _Loop:
             raise ValueError(f"batch size {phase.batch_size} exceeds the {n_train} training patches")
         opt = OptimizerSpec(phase.learning_rate, phase.schedule, spe)
         noise = self.voice.default_noise(phase.batch_size)
+        batch_sharding = None
+        if self.mesh is not None:
+            noise, batch_sharding = sharding_lib.shard_batch(noise, self.mesh), sharding_lib.batch_sharding(self.mesh)
         if prog.fresh:
             params, config = self._start_phase(prog, phase, obj, opt, noise)
         elif self.opt_state is None:  # Resumed mid-phase: params and optimizer state from the checkpoint.
             params = models.init(config.model, 0)["params"]
             params, self.opt_state, _ = run_lib.restore_checkpoint(self.latest, prog.step, params,
                                                                    optimizer(opt).init(params))
+        params, self.opt_state = self.replicate(params), self.replicate(self.opt_state)
         key = jnp.asarray(prog.rng, jnp.uint32)
         bar = tqdm(total=phase.max_epochs * spe, initial=prog.epoch * spe + prog.batch, unit="step",
                    desc=f"{phase.name} ({prog.phase + 1}/{len(config.phases)})", disable=not self.show_progress)
@@ -340,7 +357,8 @@ class _Loop:
                 order = epoch_order(config.seed, prog.phase, prog.epoch, n_train)
                 for b in range(prog.batch, spe):
                     params, self.opt_state, m = train_step(params, self.opt_state, self.train_x, order, b, prog.beta,
-                                                           noise, key, prog.step, obj=obj, opt=opt)
+                                                           noise, key, prog.step, obj=obj, opt=opt,
+                                                           batch_sharding=batch_sharding)
                     m = {k: float(v) for k, v in jax.device_get(m).items()}
                     self._check_finite(prog, m, f"step {prog.step + 1} (phase {phase.name!r}, epoch {prog.epoch + 1}, "
                                                 f"batch {b + 1}/{spe})")
