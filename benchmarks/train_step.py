@@ -35,10 +35,10 @@ How autograd is made to flow through torchsynth (1.0.2 does not support it out o
 
 Timing: both implementations run in this process, after warm-up (compilation), interleaved
 repeat by repeat, each step blocked until its results are ready; the median is reported.
-Memory: for each phase, the peak resident set size of the process while that phase's steps run
-(VmHWM from /proc/self/status after resetting it with `echo 5 > /proc/self/clear_refs`, i.e. the
-same counter as getrusage's ru_maxrss, reset per phase) and that peak minus the RSS at the phase's
-start. The absolute peak includes everything resident (both frameworks, buffers cached by the
+Memory: for each phase, the peak resident set size of the process during its timed steps
+(VmHWM from /proc/self/status, reset before every step with `echo 5 > /proc/self/clear_refs`;
+the same counter as getrusage's ru_maxrss) and that peak minus the RSS at the step's start (max
+over repeats). The absolute peak includes everything resident (both frameworks, buffers cached by the
 allocators), the delta is the phase's own growth; tracemalloc would see neither XLA's nor torch's
 buffers, so it is not used. For a clean absolute number of one phase run it alone (--only).
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from jaxsynth.libm import _EXP2_COEFFS
 from jaxsynth.parameters import PI
-from jaxsynth.upsample import upsample_weights
+from jaxsynth.upsample import _block_plan
 
 _F = np.float32
 _C = tuple(np.float32(c) for c in _EXP2_COEFFS)
@@ -77,57 +77,75 @@ def _increment(midi, depth, mod, sample_rate):
 
 _HALF_PI = math.pi / 2
 _TWO_OVER_PI = 2 / math.pi
-# Taylor coefficients 1/k! with signs, for sin and cos on [-pi/4, pi/4] (error < 1e-16).
-S3, S5, S7, S9, S11, S13, S15 = (-1 / 6, 1 / 120, -1 / 5040, 1 / 362880, -1 / 39916800, 1 / 6227020800, -1 / 1307674368000)
-C2, C4, C6, C8, C10, C12, C14 = (-1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800, 1 / 479001600, -1 / 87178291200)
+_F32 = np.float32
+# Taylor coefficients for sin and cos on [-pi/4, pi/4], float32 (truncation < 2e-10 there).
+S3, S5, S7, S9 = _F32(-1 / 6), _F32(1 / 120), _F32(-1 / 5040), _F32(1 / 362880)
+C2, C4, C6, C8, C10 = _F32(-1 / 2), _F32(1 / 24), _F32(-1 / 720), _F32(1 / 40320), _F32(-1 / 3628800)
 
 
 @numba.njit(**_NJIT)
 def _sin_cos(x):
-    """(sin x, cos x) of a float32 x (|x| < 2**22) in float64: branch-free so loops vectorize."""
+    """(sin x, cos x) of a float32 x (|x| < 2**22) to ~1 ulp: the reduction by pi/2 in float64
+    (phases reach 1e5 rad), the polynomials in float32; branch-free so loops vectorize."""
     xd = np.float64(x)
     k = np.rint(xd * _TWO_OVER_PI)
-    r = xd - k * _HALF_PI
+    r = np.float32(xd - k * _HALF_PI)
     z = r * r
-    s = r + r * z * (S3 + z * (S5 + z * (S7 + z * (S9 + z * (S11 + z * (S13 + z * S15))))))
-    c = 1.0 + z * (C2 + z * (C4 + z * (C6 + z * (C8 + z * (C10 + z * (C12 + z * C14))))))
+    s = r + r * z * (S3 + z * (S5 + z * (S7 + z * S9)))
+    c = _F32(1.0) + z * (C2 + z * (C4 + z * (C6 + z * (C8 + z * C10))))
     q = k - 4.0 * np.floor(k * 0.25)
     swap = (q == 1.0) | (q == 3.0)
     a = c if swap else s
     b = s if swap else c
     sin_x = -a if q >= 2.0 else a
     cos_x = -b if (q == 1.0) | (q == 2.0) else b
-    return np.float32(sin_x), np.float32(cos_x)
+    return sin_x, cos_x
 
 
-_LOG2E = 1.0 / math.log(2.0)
+_LOG2E = _F32(1.0 / math.log(2.0))
 _L = math.log(2.0)
-E1, E2, E3, E4, E5, E6, E7, E8, E9, E10, E11 = (_L**k / math.factorial(k) for k in range(1, 12))
+E1, E2, E3, E4, E5, E6, E7 = (_F32(_L**k / math.factorial(k)) for k in range(1, 8))
 
 
 @numba.njit(**_NJIT)
 def _tanh(x):
-    """tanh of a float32 x via exp(2|x|) = 2**t in float64 (polynomial and shift, no libm call)."""
-    a = min(abs(np.float64(x)), 10.0)
-    t = 2.0 * a * _LOG2E
+    """tanh of a float32 x to a few ulps: (e - 1) / (e + 1) with e = 2**(2|x| log2 e) from a
+    polynomial and a shift, an odd series near 0; no libm call, so loops vectorize."""
+    a = min(abs(x), _F32(9.0))
+    t = _F32(2.0) * a * _LOG2E
     n = np.rint(t)
     f = t - n
-    p = 1.0 + f * (E1 + f * (E2 + f * (E3 + f * (E4 + f * (E5 + f * (E6 + f * (E7 + f * (E8 + f * (E9 + f * (E10 + f * E11))))))))))
-    e = p * _pow2(n)
-    th = (e - 1.0) / (e + 1.0)
-    th = a if a < 1e-8 else th
-    return np.float32(th if x >= 0 else -th)
+    p = _F32(1.0) + f * (E1 + f * (E2 + f * (E3 + f * (E4 + f * (E5 + f * (E6 + f * E7))))))
+    e = p * np.float32(_pow2(n))
+    th = (e - _F32(1.0)) / (e + _F32(1.0))
+    a2 = a * a
+    series = a * (_F32(1.0) + a2 * (_F32(-1 / 3) + a2 * (_F32(2 / 15) + a2 * _F32(-17 / 315))))
+    th = series if a < _F32(0.05) else th
+    return th if x >= 0 else -th
 
 
 @numba.njit(**_NJIT)
-def _upsample(row, left, right, w0, w1, out):
-    """Linear upsampling of one control signal into `out`, torch's fma(x0, w0, x1 * w1)."""
-    for i in range(out.shape[0]):
-        out[i] = _fma(row[left[i]], w0[i], np.float32(row[right[i]] * w1[i]))
+def _upsample(row, base, split, w0, w1, out):
+    """Linear upsampling of one control signal into `out`, torch's fma(x0, w0, x1 * w1), laid out
+    in blocks (`upsample._block_plan`): the first split[m] samples of block m interpolate
+    row[base], row[base + 1], the rest row[base + 1], row[base + 2] (clamped at the end), so the
+    inner loops are gather-free and vectorize."""
+    n, n_in = out.shape[0], row.shape[0]
+    block = w0.shape[1]
+    for m in range(base.shape[0]):
+        b = base[m]
+        x0, x1, x2 = row[b], row[min(b + 1, n_in - 1)], row[min(b + 2, n_in - 1)]
+        start = m * block
+        stop = min(block, n - start)
+        mid = min(split[m], stop)
+        for j in range(mid):
+            out[start + j] = _fma(x0, w0[m, j], np.float32(x1 * w1[m, j]))
+        for j in range(mid, stop):
+            out[start + j] = _fma(x1, w0[m, j], np.float32(x2 * w1[m, j]))
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, y):
+def _forward_row(tb, noise, sc, base, split, w0, w1, sample_rate, up, inc, phi, y):
     """One patch up to the mix: tb [5, Nc] control-rate targets, noise [N], sc [11] scalars ->
     up [5, N] audio-rate targets, inc [2, N] phase increments, phi [2, N] phases, y [N] mix
     before normalization. Gathers and arithmetic sit in separate loops so LLVM vectorizes."""
@@ -135,7 +153,7 @@ def _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, 
     midi_1, depth_1, phase0_1, midi_2, depth_2, phase0_2 = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
     partials, shape, level_1, level_2, level_n = sc[6], sc[7], sc[8], sc[9], sc[10]
     for k in range(5):
-        _upsample(tb[k], left, right, w0, w1, up[k])
+        _upsample(tb[k], base, split, w0, w1, up[k])
     for i in range(n):
         inc[0, i] = _increment(midi_1, depth_1, up[0, i], sample_rate)
         inc[1, i] = _increment(midi_2, depth_2, up[2, i], sample_rate)
@@ -160,13 +178,13 @@ def _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, 
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _render_row(tb, noise, sc, left, right, w0, w1, sample_rate, out):
+def _render_row(tb, noise, sc, base, split, w0, w1, sample_rate, out):
     """One patch: tb [5, Nc], noise [N], sc [11] -> out [N], normalized where it clips."""
     n = out.shape[0]
     up = np.empty((5, n), np.float32)
     inc = np.empty((2, n), np.float32)
     phi = np.empty((2, n), np.float32)
-    _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, out)
+    _forward_row(tb, noise, sc, base, split, w0, w1, sample_rate, up, inc, phi, out)
     peak = np.float32(0.0)
     for i in range(n):
         peak = max(peak, abs(out[i]))
@@ -176,18 +194,18 @@ def _render_row(tb, noise, sc, left, right, w0, w1, sample_rate, out):
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def _render_rows(targets, noise, scalars, left, right, w0, w1, sample_rate, out):
+def _render_rows(targets, noise, scalars, base, split, w0, w1, sample_rate, out):
     """targets [B, 5, Nc], noise [r, N] (row b uses b % r), scalars [B, 11] -> out [B, N], in parallel."""
     n_rows, n = out.shape
     for b in numba.prange(n_rows):
-        _render_row(targets[b], noise[b % noise.shape[0]], scalars[b], left, right, w0, w1, sample_rate, out[b])
+        _render_row(targets[b], noise[b % noise.shape[0]], scalars[b], base, split, w0, w1, sample_rate, out[b])
 
 
 _LN2_OVER_12 = math.log(2.0) / 12.0
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _render_row_vjp(tb, noise, sc, g, left, right, w0, w1, sample_rate, d_tb, d_sc):
+def _render_row_vjp(tb, noise, sc, g, base, split, w0, w1, sample_rate, d_tb, d_sc):
     """Reverse mode of `_render_row` for one patch: cotangent g [N] of the output ->
     d_tb [5, Nc] (control-rate targets) and d_sc [11] (scalars). Recomputes the forward pass."""
     n = g.shape[0]
@@ -197,7 +215,7 @@ def _render_row_vjp(tb, noise, sc, g, left, right, w0, w1, sample_rate, d_tb, d_
     inc = np.empty((2, n), np.float32)
     phi = np.empty((2, n), np.float32)
     y = np.empty(n, np.float32)
-    _forward_row(tb, noise, sc, left, right, w0, w1, sample_rate, up, inc, phi, y)
+    _forward_row(tb, noise, sc, base, split, w0, w1, sample_rate, up, inc, phi, y)
     inc_1, inc_2, phi_1, phi_2 = inc[0], inc[1], phi[0], phi[1]
     half_shape = np.float32(np.float32(1.0) - shape / np.float32(2.0))
     steep = np.float32(_PI * partials)
@@ -285,26 +303,34 @@ def _render_row_vjp(tb, noise, sc, g, left, right, w0, w1, sample_rate, d_tb, d_
     d_sc[10] = np.float32(d_level_n)
     # Upsampling is linear: scatter the audio-rate cotangents back to the control samples.
     acc = np.zeros(d_tb.shape, np.float64)
+    n_in, block = d_tb.shape[1], w0.shape[1]
     for k in range(5):
-        for i in range(n):
-            acc[k, left[i]] += d_up[k, i] * np.float64(w0[i])
-            acc[k, right[i]] += d_up[k, i] * np.float64(w1[i])
+        for m in range(base.shape[0]):
+            b = base[m]
+            for j in range(min(block, n - m * block)):
+                i = m * block + j
+                left = b if j < split[m] else b + 1
+                acc[k, left] += d_up[k, i] * np.float64(w0[m, j])
+                acc[k, min(left + 1, n_in - 1)] += d_up[k, i] * np.float64(w1[m, j])
     for k in range(5):
         for j in range(d_tb.shape[1]):
             d_tb[k, j] = np.float32(acc[k, j])
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def _render_rows_vjp(targets, noise, scalars, g, left, right, w0, w1, sample_rate, d_targets, d_scalars):
+def _render_rows_vjp(targets, noise, scalars, g, base, split, w0, w1, sample_rate, d_targets, d_scalars):
     """Reverse mode of `_render_rows`, patches in parallel."""
     for b in numba.prange(g.shape[0]):
-        _render_row_vjp(targets[b], noise[b % noise.shape[0]], scalars[b], g[b], left, right, w0, w1, sample_rate, d_targets[b], d_scalars[b])
+        _render_row_vjp(targets[b], noise[b % noise.shape[0]], scalars[b], g[b], base, split, w0, w1, sample_rate, d_targets[b], d_scalars[b])
 
 
 @functools.lru_cache(maxsize=16)
 def _weights(n_ctrl: int, n: int):
-    left, right, frac = upsample_weights(n_ctrl, n)
-    return left.astype(np.int64), right.astype(np.int64), (np.float32(1.0) - frac).astype(np.float32), frac.astype(np.float32)
+    """The upsampler's block plan (`upsample._block_plan`) as kernel arguments."""
+    base, dl, _, w0, w1 = _block_plan(n_ctrl, n)
+    split = (dl == 0).sum(axis=1)  # dl is 0 then 1 within a block (the left index only grows)
+    assert (np.diff(dl, axis=1) >= 0).all()
+    return base.astype(np.int64), split.astype(np.int64), w0, w1
 
 
 def _flatten(targets, noise, scalars):

@@ -122,16 +122,20 @@ def clamp01(raw):
 def render_pair(x01, raw, noise, subset: ParameterSubset, synth: SynthConfig, synth_head: bool, impl: str = "xla"):
     """(reference, decoded) audio, each [B, n], of input patches x01 [B, k] and raw decoder outputs [B, k].
 
-    Both use the same noise [B, n] and are rendered in one synth call on a [2B, 78] batch (one
-    copy of the synth in the compiled step); impl is jaxsynth's ('xla', or 'cpu_kernel' for
-    a faster forward pass on CPU, same values and gradients). The reference is data (no gradient). The decoded
+    Both use the same noise [B, n]; impl is jaxsynth's ('xla', or 'cpu_kernel' for a faster
+    pass on CPU, same values and gradients). The reference is data (no gradient). The decoded
     parameters are clamp01(raw); with synth_head=False they pass `stop_gradient` (Experiment 1,
-    synth outside the model: no gradient reaches the decoder through the audio); with
-    synth_head=True the synth is the decoder's last, differentiable layer (Experiment 2).
+    synth outside the model: no gradient reaches the decoder through the audio) and both are
+    rendered in one synth call on a [2B, 78] batch (one copy of the synth in the compiled
+    step); with synth_head=True the synth is the decoder's last, differentiable layer
+    (Experiment 2), and the reference gets its own call so that the backward pass runs over
+    the B decoded rows only.
     """
     decoded01 = clamp01(raw)
-    if not synth_head:
-        decoded01 = jax.lax.stop_gradient(decoded01)
-    params01 = subset.expand(jnp.concatenate([jax.lax.stop_gradient(x01), decoded01]))
+    reference01 = jax.lax.stop_gradient(x01)
+    if synth_head:
+        reference = jaxsynth.render(subset.expand(reference01), noise, synth, impl)
+        return jax.lax.stop_gradient(reference), jaxsynth.render(subset.expand(decoded01), noise, synth, impl)
+    params01 = subset.expand(jnp.concatenate([reference01, jax.lax.stop_gradient(decoded01)]))
     audio = jaxsynth.render(params01, jnp.concatenate([noise, noise]), synth, impl)
     return audio[: x01.shape[0]], audio[x01.shape[0]:]

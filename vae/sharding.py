@@ -21,21 +21,25 @@ by the test) but the synth stage does not speed up with more CPU "devices". On a
 prefer one CPU device and let numba/XLA use the cores; data parallelism pays off on accelerators,
 where `default_impl()` is "xla" (pure JAX, fully partitioned).
 
-Multi-host (several processes, e.g. a GPU cluster or a TPU pod slice):
+Multi-host (several processes, e.g. a GPU cluster or a TPU pod slice). `train(devices=N)` as
+written is single-process (local devices); a multi-host run changes the following (untested here):
   1. call `jax.distributed.initialize()` first in every process (coordinator address, process count
      and id come from the environment on TPU/SLURM, or pass them);
   2. build the mesh over `jax.devices()` (all processes' devices), not `jax.local_devices()`
      (`data_mesh(global_devices=True)`);
   3. each process loads only its part of the batch and builds the global array with
-     `jax.make_array_from_process_local_data(batch_sharding(mesh), local_rows)` (the training
-     loop here gathers batches from a replicated training set inside the step, which also works
-     across hosts as long as every process holds the whole set and the same `order`);
+     `jax.make_array_from_process_local_data(batch_sharding(mesh), local_rows)`, and replicated
+     state with `jax.make_array_from_process_local_data(replicated(mesh), value)` (or
+     `jax.experimental.multihost_utils.host_local_array_to_global_array`) instead of
+     `jax.device_put`; alternatively keep the loop's in-step gather from a replicated training
+     set, which needs every process to hold the whole set and the same `order` (it does: the
+     order is a pure function of the seed);
   4. checkpoints: orbax saves sharded/replicated arrays collectively; every process must call save.
-TPUs: nothing else changes in the code: the mesh is built over TPU devices, impl is "xla" (the
+TPUs: the same code path; the mesh is built over TPU devices, impl is "xla" (the
 numba callback does not exist there), float32 matmuls run at bfloat16 precision by default
 (set `jax_default_matmul_precision` to "highest" for bit-closer results), and the per-device batch
 (B / N) should be a multiple of 8 to fill the cores; for several hosts add a second mesh axis
-only if the model ever needs model parallelism (it does not: 50k parameters).
+only if the model ever needs model parallelism (it does not: ~69k parameters).
 """
 
 from __future__ import annotations
