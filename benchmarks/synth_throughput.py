@@ -6,7 +6,8 @@ Both render a batch of given parameters (torchsynth: `Voice.output()` under no_g
 the jitted `Voice.render`, after warm-up, blocked until ready). Timings alternate between the
 two synths and the median of the repeats is reported, so load on a shared machine hits both
 alike. Prints sounds/s and times-faster-than-realtime for each, and the jaxsynth/torchsynth
-ratio at batch 128 as the last line. Writes a PNG next to the numbers with --plot.
+ratio at batch 128 (of the medians) as the last line; minima and maxima are printed too, since
+torchsynth's time per call varies by 2x from call to call on this machine. Writes a PNG next to the numbers with --plot.
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ def measure(batch: int, seconds: float, sample_rate: int, repeats: int, impl: st
     for _ in range(repeats):
         t_jax.append(_time(run_jax))
         t_torch.append(_time(run_torch))
-    return {"batch": batch, "jax_s": statistics.median(t_jax), "torch_s": statistics.median(t_torch), "impl": jvoice.impl}
+    return {
+        "batch": batch, "impl": jvoice.impl,
+        "jax_s": statistics.median(t_jax), "torch_s": statistics.median(t_torch),
+        "jax_min": min(t_jax), "torch_min": min(t_torch), "jax_max": max(t_jax), "torch_max": max(t_torch),
+    }
 
 
 def main(argv=None) -> int:
@@ -78,10 +83,13 @@ def main(argv=None) -> int:
     for batch in args.batches:
         r = measure(batch, args.seconds, args.sample_rate, args.repeats, args.impl)
         rows.append(r)
-        for name, t in (("torchsynth", r["torch_s"]), (f"jaxsynth[{r['impl']}]", r["jax_s"])):
+        for name, key in (("torchsynth", "torch"), (f"jaxsynth[{r['impl']}]", "jax")):
+            t = r[f"{key}_s"]
             sounds = batch / t
-            print(f"batch={batch:4d} {name:22s} {t * 1e3:9.1f} ms  {sounds:9.0f} sounds/s  {sounds * args.seconds:9.0f}x realtime")
-        print(f"batch={batch:4d} ratio jaxsynth/torchsynth = {r['torch_s'] / r['jax_s']:.2f}")
+            print(f"batch={batch:4d} {name:22s} {t * 1e3:9.1f} ms (min {r[key + '_min'] * 1e3:.1f}, max {r[key + '_max'] * 1e3:.1f})"
+                  f"  {sounds:9.0f} sounds/s  {sounds * args.seconds:9.0f}x realtime")
+        print(f"batch={batch:4d} ratio jaxsynth/torchsynth = {r['torch_s'] / r['jax_s']:.2f} (of medians; "
+              f"{r['torch_min'] / r['jax_min']:.2f} of minima)")
     if args.plot:
         import matplotlib
 
