@@ -84,11 +84,3 @@ def normalize_if_clipping(signal):
     """Divide each row of [..., time] by its peak where the peak exceeds 1 (torchsynth's rule)."""
     peak = jnp.max(jnp.abs(signal), axis=-1, keepdims=True)
     return jnp.where(peak > 1.0, signal / jnp.where(peak > 1.0, peak, 1.0), signal)
-
-
-def fix_length(signal, length: int):
-    """Zero-pad or truncate [..., time] to `length` samples."""
-    n = signal.shape[-1]
-    if n < length:
-        return jnp.pad(signal, [(0, 0)] * (signal.ndim - 1) + [(0, length - n)])
-    return signal[..., :length]

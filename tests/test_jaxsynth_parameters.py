@@ -56,3 +56,15 @@ def test_to_0to1_inverts_from_0to1(rng):
 def test_curve_gradient_is_finite_at_the_ends():
     grads = jax.jacfwd(voice_lib.to_physical)(jnp.concatenate([jnp.zeros((1, 78)), jnp.ones((1, 78)), jnp.full((1, 78), 0.5)]))
     assert np.isfinite(np.asarray(grads)).all()
+
+
+def test_bridge_reads_back_what_it_writes(tb, rng):
+    from jaxsynth import SynthConfig
+
+    tvoice = tb.torch_voice(SynthConfig(batch_size=32, buffer_size_seconds=0.1))
+    params = rng.uniform(0, 1, (32, 78)).astype(np.float32)
+    tb.write_params(tvoice, params)
+    np.testing.assert_array_equal(tb.read_params(tvoice), params)
+    noise = tb.read_noise(tvoice)
+    assert noise.shape == (32, 4410) and np.abs(noise).max() <= 1.0
+    np.testing.assert_array_equal(tb.read_noise(tvoice, unique_rows=True), noise[:32])
