@@ -8,6 +8,9 @@ One step = encoder -> reparameterize -> decoder -> render the reference (input p
 reconstruction (clamped decoder output) -> STFT -> SCLP (eq. 4.1) + parameter + alpha*clamp + KL
 -> gradients -> Adam. Two modes: Experiment 1 (synth outside the model: no gradient through the
 synth) and synth-head (Experiment 2: the spectral gradient flows through the synth into the decoder).
+Ours computes SCLP on STFTs without FFTs (`vae.losses.sclp_stft`: STFT linearity + Parseval, the
+same value and gradient); the baseline computes the two STFTs with torch.stft. `--stages` times
+both formulations on our side.
 
 Ours: exactly `vae.train.train_step` (the function the training loop jits) on a
 `vae.train.Objective`, nothing re-implemented; the synth is jaxsynth with --impl (default: the
@@ -356,29 +359,25 @@ def stages(args) -> int:
     def synth(raw):
         return models.render_pair(x, raw, noise, obj.subset, obj.synth, True, obj.impl)
 
-    synth_fwd = jax.jit(synth)
-    target, pred = synth_fwd(raw)
+    target, pred = jax.jit(synth)(raw)
 
-    def spectral_of_audio(target, pred):
+    def render(params01):
+        return jaxsynth.render(obj.subset.expand(params01), noise, obj.synth, obj.impl)
+
+    reference_fwd = jax.jit(render)
+    recon_vjp = jax.jit(lambda raw, g: jax.vjp(lambda r: render(models.clamp01(r)), raw)[1](g)[0])
+
+    def sclp_parseval(target, pred):  # What the step computes (losses.spectral_loss -> losses.sclp_stft).
         return jnp.mean(jax.vmap(functools.partial(losses.spectral_loss, "sclp", feature_name="stft",
                                                    feature_cfg=cfg))(target, pred))
 
-    feats = jax.jit(lambda a, b: (features.compute("stft", a, cfg), features.compute("stft", b, cfg)))
-    ft, fp = feats(target, pred)
-    loss_of_feats = jax.jit(lambda ft, fp: jnp.mean(jax.vmap(losses.sclp)(ft, fp)))
-    feat_loss_bwd = jax.jit(jax.grad(spectral_of_audio, argnums=1))
-    g_pred = feat_loss_bwd(target, pred)
-    def synth_bwd(raw, g):
-        return jax.vjp(synth, raw)[1]((jnp.zeros_like(g), g))[0]
+    def sclp_fft(target, pred):  # The same loss from the two complex STFTs, as the baseline computes it.
+        stft = functools.partial(features.stft, cfg=cfg)
+        return jnp.mean(jax.vmap(lambda t, p: losses.sclp(stft(t), stft(p)))(target, pred))
 
-    synth_bwd = jax.jit(synth_bwd)
-
-    def recon_only(raw):  # What the synth must differentiate: the reconstruction's B rows only.
-        params01 = obj.subset.expand(models.clamp01(raw))
-        return jaxsynth.render(params01, noise, obj.synth, obj.impl)
-
-    recon_bwd = jax.jit(lambda raw, g: jax.vjp(recon_only, raw)[1](g)[0])
-
+    g_pred = jax.jit(jax.grad(sclp_parseval, argnums=1))(target, pred)
+    spectral = {name: (jax.jit(fn), jax.jit(jax.value_and_grad(fn, argnums=1)))
+                for name, fn in (("Parseval", sclp_parseval), ("FFT", sclp_fft))}
     def loss_fn(p):
         return jnp.mean(train_lib.example_terms(obj, p, x, key, noise, BETA)["total"])
 
@@ -389,16 +388,17 @@ def stages(args) -> int:
     r = args.repeats
     rows = [
         ("encoder+decoder forward", _timed(model_fwd, params, x, repeats=r)),
-        ("synth forward (reference + reconstruction, 2B sounds)", _timed(synth_fwd, raw, repeats=r)),
-        ("STFT features (both)", _timed(feats, target, pred, repeats=r)),
-        ("SCLP loss from features", _timed(loss_of_feats, ft, fp, repeats=r)),
-        ("backward: SCLP + STFT -> d audio", _timed(feat_loss_bwd, target, pred, repeats=r)),
-        ("synth forward+backward, vjp of render_pair (2B rows)", _timed(synth_bwd, raw, g_pred, repeats=r)),
+        ("synth forward, reference (B sounds, no gradient)", _timed(reference_fwd, x, repeats=r)),
+        ("synth forward+backward, reconstruction (vjp, B sounds)", _timed(recon_vjp, raw, g_pred, repeats=r)),
+        ("SCLP on STFT (Parseval), value and d audio", _timed(spectral["Parseval"][1], target, pred, repeats=r)),
         ("Adam update", _timed(update, grads, ours.opt_state, params, repeats=r)),
     ]
     total = sum(t for _, t in rows)
-    whole = [("[not in step] synth fwd+bwd of the reconstruction only (B rows)",
-              _timed(recon_bwd, raw, g_pred, repeats=r)),
+    whole = [("[not in step] SCLP on STFT (Parseval), value only", _timed(spectral["Parseval"][0], target, pred,
+                                                                           repeats=r)),
+             ("[not in step] SCLP via two FFT STFTs, value only", _timed(spectral["FFT"][0], target, pred, repeats=r)),
+             ("[not in step] SCLP via two FFT STFTs, value and d audio", _timed(spectral["FFT"][1], target, pred,
+                                                                                 repeats=r)),
              ("full loss forward (jit)", _timed(fwd, params, repeats=r)),
              ("full value_and_grad (jit)", _timed(value_and_grad, params, repeats=r))]
     ours.step()

@@ -167,3 +167,21 @@ def test_config_is_hashable_and_validated():
         features.FeatureConfig(pad_mode='edge')
     with pytest.raises(ValueError):
         features.FeatureConfig(n_mfcc=200)
+
+
+@pytest.mark.parametrize('cfg', [
+    CFG,
+    dataclasses.replace(CFG, pad_mode='constant'),
+    dataclasses.replace(CFG, n_fft=511, hop_length=100, window='hamming'),  # Odd n_fft, hop not dividing it.
+    dataclasses.replace(CFG, n_fft=400, hop_length=160, center=False),
+], ids=['reflect', 'constant', 'odd-hamming', 'uncentred'])
+def test_stft_energy_is_parseval_of_stft(cfg):
+    x = np.stack([SIGNALS[k] for k in NAMES])
+    energy_fft = lambda a: jnp.sum(features.power(features.stft(a, cfg)), axis=(-2, -1))
+    got, want = features.stft_energy(x, cfg), energy_fft(x)
+    assert got.shape == (len(NAMES),)
+    np.testing.assert_allclose(got, want, rtol=2e-6)
+    weights = jnp.asarray([1.0, 2.0, 3.0])  # A different cotangent per signal.
+    grad_got = jax.grad(lambda a: jnp.sum(weights * features.stft_energy(a, cfg)))(x)
+    grad_want = jax.grad(lambda a: jnp.sum(weights * energy_fft(a)))(x)
+    assert _rel_max_err(grad_got, np.asarray(grad_want)) < 1e-6

@@ -27,6 +27,7 @@ import dataclasses
 import functools
 from typing import Callable, Optional
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.signal
@@ -111,12 +112,11 @@ def angle(x: jnp.ndarray, floor: float = 0.0) -> jnp.ndarray:
 # ------------------------------------------------------------------ framing/STFT
 
 
-def frame(x: jnp.ndarray, frame_length: int, hop_length: int) -> jnp.ndarray:
-    """Overlapping frames, [..., n] -> [..., 1 + (n - frame_length) // hop, frame_length].
+def _blocks(x: jnp.ndarray, frame_length: int, hop_length: int):
+    """x [..., n] as hop-sized blocks [..., n_blocks, hop]; frame f spans blocks f .. f + n_shifts - 1.
 
-    Slices ceil(frame_length / hop) block-shifted views of x reshaped into hop-sized
-    blocks (a loop over window offsets, not frames): no gather, so the gradient is
-    pad-and-add rather than scatter.
+    Returns (blocks, n_frames, n_shifts) with n_frames = 1 + (n - frame_length) // hop and
+    n_shifts = ceil(frame_length / hop); x is zero-padded at the end to whole blocks.
     """
     n = x.shape[-1]
     if n < frame_length:
@@ -127,9 +127,20 @@ def frame(x: jnp.ndarray, frame_length: int, hop_length: int) -> jnp.ndarray:
     used = n_blocks * hop_length
     if used > n:
         x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, used - n)])
-    blocks = x[..., :used].reshape(x.shape[:-1] + (n_blocks, hop_length))
-    frames = jnp.concatenate([blocks[..., j:j + n_frames, :] for j in range(n_shifts)], axis=-1)
-    return frames[..., :frame_length]
+    return x[..., :used].reshape(x.shape[:-1] + (n_blocks, hop_length)), n_frames, n_shifts
+
+
+def frame(x: jnp.ndarray, frame_length: int, hop_length: int) -> jnp.ndarray:
+    """Overlapping frames, [..., n] -> [..., 1 + (n - frame_length) // hop, frame_length].
+
+    Slices ceil(frame_length / hop) block-shifted views of x reshaped into hop-sized
+    blocks (a loop over window offsets, not frames): no gather, so the gradient is
+    pad-and-add rather than scatter.
+    """
+    blocks, n_frames, n_shifts = _blocks(x, frame_length, hop_length)
+    # Stacked on a new axis then merged (XLA:CPU writes this about twice as fast as a concatenate).
+    frames = jnp.stack([blocks[..., j:j + n_frames, :] for j in range(n_shifts)], axis=-2)
+    return frames.reshape(blocks.shape[:-2] + (n_frames, n_shifts * hop_length))[..., :frame_length]
 
 
 @functools.lru_cache(maxsize=None)
@@ -138,13 +149,17 @@ def _window(name: str, length: int) -> np.ndarray:
     return scipy.signal.get_window(name, length, fftbins=True).astype(np.float32)
 
 
+def _centred(audio, n_fft: int, cfg: FeatureConfig) -> jnp.ndarray:
+    """float32 audio [..., n], padded by n_fft // 2 on both sides (cfg.pad_mode) when cfg.center."""
+    audio = jnp.asarray(audio, jnp.float32)
+    if not cfg.center:
+        return audio
+    return jnp.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(n_fft // 2, n_fft // 2)], mode=cfg.pad_mode)
+
+
 def _framed_rfft(audio, n_fft: int, hop_length: int, window: np.ndarray, cfg: FeatureConfig):
     """rfft of centred, windowed frames: [..., n] -> complex64 [..., frames, n_fft//2+1]."""
-    audio = jnp.asarray(audio, jnp.float32)
-    if cfg.center:
-        pad = [(0, 0)] * (audio.ndim - 1) + [(n_fft // 2, n_fft // 2)]
-        audio = jnp.pad(audio, pad, mode=cfg.pad_mode)
-    return jnp.fft.rfft(frame(audio, n_fft, hop_length) * window, axis=-1)
+    return jnp.fft.rfft(frame(_centred(audio, n_fft, cfg), n_fft, hop_length) * window, axis=-1)
 
 
 def stft(audio: jnp.ndarray, cfg: FeatureConfig) -> jnp.ndarray:
@@ -153,6 +168,42 @@ def stft(audio: jnp.ndarray, cfg: FeatureConfig) -> jnp.ndarray:
     Matches librosa.stft(..., pad_mode=cfg.pad_mode).T (unnormalized, periodic window).
     """
     return _framed_rfft(audio, cfg.n_fft, cfg.hop_length, _window(cfg.window, cfg.n_fft), cfg)
+
+
+@functools.lru_cache(maxsize=None)
+def _energy_weights(cfg: FeatureConfig) -> np.ndarray:
+    """Window (and, for even n_fft, the window times (-1)^n) split into hop blocks, float32 [n_shifts, hop, 1 or 2]."""
+    n_fft, hop = cfg.n_fft, cfg.hop_length
+    n_shifts = -(-n_fft // hop)
+    w = np.zeros(n_shifts * hop, np.float64)
+    w[:n_fft] = _window(cfg.window, n_fft)
+    rows = [w]
+    if n_fft % 2 == 0:
+        rows.append(w * (-1.0) ** np.arange(n_shifts * hop))
+    return np.stack(rows, -1).reshape(n_shifts, hop, len(rows)).astype(np.float32)
+
+
+def stft_energy(audio: jnp.ndarray, cfg: FeatureConfig) -> jnp.ndarray:
+    """||stft(audio, cfg)||_F^2, the sum of |X|^2 over frames and bins, [..., n] -> [...], without an FFT.
+
+    Parseval per windowed frame y (length N = n_fft) with rfft Y: the one-sided sum
+    sum_{k<=N/2} |Y_k|^2 = (N sum_n y_n^2 + Y_0^2 + Y_{N/2}^2) / 2, where Y_0 = sum_n y_n and
+    Y_{N/2} = sum_n (-1)^n y_n (that term only for even N). So the energy is a weighted sum
+    of squared samples plus two dot products per frame: O(n) work instead of frames x N log N,
+    and its gradient is as cheap. Equals jnp.sum(power(stft(audio, cfg)), (-2, -1)) up to
+    float32 rounding; the spectral-convergence losses use it (`vae.losses`).
+    """
+    x = _centred(audio, cfg.n_fft, cfg)
+    blocks, n_frames, n_shifts = _blocks(x, cfg.n_fft, cfg.hop_length)
+    weights = _energy_weights(cfg)
+    hp = jax.lax.Precision.HIGHEST
+    # Per block b and shift j: sum_m block_b[m] * w_j[m] (and with (-1)^m); frame f sums shifts j at block f + j.
+    dots = jnp.einsum('...bm,jmc->...bjc', blocks, weights, precision=hp)
+    per_frame = sum(dots[..., j:j + n_frames, j, :] for j in range(n_shifts))  # [..., frames, 1 or 2]
+    squares = jnp.einsum('...bm,jm->...bj', jnp.square(blocks), jnp.square(weights[..., 0]), precision=hp)
+    windowed = sum(jnp.sum(squares[..., j:j + n_frames, j], axis=-1) for j in range(n_shifts))
+    edges = jnp.sum(jnp.square(per_frame), axis=(-2, -1))
+    return 0.5 * (cfg.n_fft * windowed + edges)
 
 
 # ------------------------------------------------------------------- mel / MFCC
