@@ -110,10 +110,10 @@ def peak_rss_mib() -> float:
 # ------------------------------------------------------------------- settings
 
 
-def settings(batch: int, seconds: float, sample_rate: int):
+def settings(batch: int, seconds: float, sample_rate: int, feature: str = "stft"):
     synth = SynthConfig(batch_size=batch, sample_rate=sample_rate, buffer_size_seconds=seconds)
     subset = data_lib.parameter_subset(Voice(synth))
-    loss = LossConfig("sclp", "stft", presets.feature_config_for(synth), ALPHA, 3.0)
+    loss = LossConfig("sclp", feature, presets.feature_config_for(synth), ALPHA, 3.0)
     return synth, subset, loss
 
 
@@ -127,17 +127,19 @@ def patches(batch: int, seed: int = 0) -> np.ndarray:
 class Ours:
     """vae.train.train_step on one batch (the same call the training loop makes)."""
 
-    def __init__(self, mode: str, batch: int, seconds: float, sample_rate: int, impl: str | None):
-        synth, subset, loss = settings(batch, seconds, sample_rate)
+    def __init__(self, mode: str, batch: int, seconds: float, sample_rate: int, impl: str | None,
+                 feature: str = "stft"):
+        synth, subset, loss = settings(batch, seconds, sample_rate, feature)
         self.impl = impl or default_impl()
         model = ModelConfig(N_PARAMS, HIDDEN, LATENT, synth_head=(mode == "synth_head"))
-        self.obj = train_lib.Objective(model, synth, subset, loss, recon=True, spectral=True, impl=self.impl)
+        self.obj = train_lib.Objective(model, synth, subset, loss, recon=True, spectral=True, batch_size=batch,
+                                       impl=self.impl)
         self.opt = train_lib.OptimizerSpec(LR, ScheduleConfig(), steps_per_epoch=1000)
         self.params = models.init(model, 0)["params"]
         self.opt_state = train_lib.optimizer(self.opt).init(self.params)
         self.data = jnp.asarray(patches(batch))
         self.order = jnp.arange(batch, dtype=jnp.int32)
-        self.noise = Voice(synth).default_noise(batch)
+        self.noise = Voice(synth).batch_noise(batch)
         self.key = jax.random.PRNGKey(0)
         self.step_count = 0
 
@@ -192,13 +194,13 @@ def _use_tensor_params(voice, torch):
 class Baseline:
     """PyTorch + torchsynth, the thesis's stack: same model, formulas, batch and optimizer."""
 
-    def __init__(self, mode: str, batch: int, seconds: float, sample_rate: int):
+    def __init__(self, mode: str, batch: int, seconds: float, sample_rate: int, feature: str = "stft"):
         import torch
         from torchsynth.config import SynthConfig as TorchSynthConfig
         from torchsynth.synth import Voice as TorchVoice
 
         self.torch, self.grad_through_synth = torch, mode == "synth_head"
-        synth, subset, loss = settings(batch, seconds, sample_rate)
+        synth, subset, loss = settings(batch, seconds, sample_rate, feature)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tconfig = TorchSynthConfig(batch_size=batch, sample_rate=sample_rate, buffer_size_seconds=seconds,
@@ -210,9 +212,12 @@ class Baseline:
         assert len(self.names) == 78
         self.frozen = torch.tensor(np.asarray(subset.frozen_values, np.float32))
         self.free_index = torch.tensor(np.asarray(subset.free_index), dtype=torch.long)
-        cfg = loss.feature_config
+        cfg = self.feature_config = loss.feature_config
+        self.feature = feature
         self.n_fft, self.hop = cfg.n_fft, cfg.hop_length
         self.window = torch.hann_window(cfg.n_fft, periodic=True)
+        self.mel = torch.from_numpy(features.mel_filterbank(cfg))
+        self.dct = torch.from_numpy(features.dct_matrix(cfg.n_mels, cfg.n_mfcc))
         torch.manual_seed(0)
         self.model = _torch_vae(torch)
         self.adam = torch.optim.Adam(self.model.parameters(), lr=LR)
@@ -233,6 +238,17 @@ class Baseline:
     def stft(self, audio):
         return self.torch.stft(audio, self.n_fft, self.hop, window=self.window, center=True, pad_mode="reflect",
                                return_complex=True)
+
+    def mfcc(self, audio):
+        """librosa's MFCC in torch (as vae.features.mfcc): |STFT|^2 -> mel -> dB (top_db per example) -> DCT."""
+        torch, cfg = self.torch, self.feature_config
+        mel = (self.stft(audio).abs() ** 2).transpose(-1, -2) @ self.mel
+        db = 10.0 * torch.log10(torch.clamp(mel, min=cfg.amin))
+        db = torch.maximum(db, db.amax(dim=(-2, -1), keepdim=True) - cfg.top_db)
+        return db @ self.dct
+
+    def feature_of(self, audio):
+        return self.stft(audio) if self.feature == "stft" else self.mfcc(audio)
 
     def sclp(self, target, pred, eps=losses.EPS):
         """Eq. 4.1 per example, mean over the batch (as vae.losses.sclp vmapped then averaged)."""
@@ -256,7 +272,7 @@ class Baseline:
         else:
             with torch.no_grad():
                 pred = self.render(decoded.detach())
-        spectral = self.sclp(self.stft(target), self.stft(pred))
+        spectral = self.sclp(self.feature_of(target), self.feature_of(pred))
         recon = ((raw - x) ** 2).sum(-1).mean()
         clamp = ALPHA * ((raw - torch.clamp(raw, 0.0, 1.0)) ** 2).sum(-1).mean()
         kl = (0.5 * (mu ** 2 + logvar.exp() - logvar - 1.0).sum(-1)).mean()
@@ -274,8 +290,8 @@ def run_benchmark(args) -> list[dict]:
     phases = []
     for mode in args.modes:
         for name in args.only:
-            impl = Ours(mode, args.batch, args.seconds, args.sample_rate, args.impl) if name == "ours" else \
-                Baseline(mode, args.batch, args.seconds, args.sample_rate)
+            impl = Ours(mode, args.batch, args.seconds, args.sample_rate, args.impl, args.feature) \
+                if name == "ours" else Baseline(mode, args.batch, args.seconds, args.sample_rate, args.feature)
             phases.append({"mode": mode, "name": name, "impl": impl, "times": [], "peak": 0.0, "delta": 0.0})
     can_reset = reset_peak_rss()
     for ph in phases:  # Warm-up: compile (ours) and one full step each.
@@ -309,14 +325,19 @@ def main(argv=None) -> int:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--only", nargs="+", choices=["ours", "baseline"], default=["ours", "baseline"],
                         help="run only these implementations (e.g. for a clean peak-memory number)")
+    parser.add_argument("--feature", choices=["stft", "mfcc"], default="stft",
+                        help="feature of the SCLP term (stft: eq. 4.1 as in Exp 1/2; mfcc: eq. 4.8, train.py's default)")
     parser.add_argument("--stages", action="store_true", help="per-stage timings of our step instead")
     args = parser.parse_args(argv)
     import torch
 
     print(f"# {platform.processor() or platform.machine()}, {jax.devices()[0].device_kind} x{jax.device_count()}, "
           f"jax {jax.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"batch {args.batch}, {args.seconds:g} s @ {args.sample_rate} Hz, {args.repeats} repeats (median)")
+          f"batch {args.batch}, {args.seconds:g} s @ {args.sample_rate} Hz, SCLP on {args.feature}, "
+          f"{args.repeats} repeats (median)")
     if args.stages:
+        if args.feature != "stft":
+            parser.error("--stages profiles the SCLP-on-STFT step only")
         return stages(args)
     phases = run_benchmark(args)
     for ph in phases:

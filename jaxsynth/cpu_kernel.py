@@ -204,6 +204,30 @@ def _render_rows(targets, noise, scalars, base, split, w0, w1, sample_rate, out)
 _LN2_OVER_12 = math.log(2.0) / 12.0
 
 
+# Reductions of the reverse pass: float64 accumulation, reassociation allowed so LLVM vectorizes
+# them (a strict left-to-right sum is one long dependency chain). Not inlined, so the flag stays
+# out of the forward arithmetic, whose rounding must match torch.
+_REDUCE = dict(error_model="numpy", fastmath={"reassoc"})
+
+
+@numba.njit(**_REDUCE)
+def _sum64(a):
+    """Sum of a float32 vector, accumulated in float64."""
+    total = 0.0
+    for i in range(a.shape[0]):
+        total += np.float64(a[i])
+    return total
+
+
+@numba.njit(**_REDUCE)
+def _dot64(a, b):
+    """Dot product of two float32 vectors, accumulated in float64."""
+    total = 0.0
+    for i in range(a.shape[0]):
+        total += np.float64(a[i]) * np.float64(b[i])
+    return total
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _render_row_vjp(tb, noise, sc, g, base, split, w0, w1, sample_rate, d_tb, d_sc):
     """Reverse mode of `_render_row` for one patch: cotangent g [N] of the output ->
@@ -226,95 +250,98 @@ def _render_row_vjp(tb, noise, sc, g, base, split, w0, w1, sample_rate, d_tb, d_
             peak = abs(np.float64(y[i]))
             arg = i
     # d out / d y: out = y / peak where peak > 1 (the peak's own derivative goes to its sample).
-    dy = np.empty(n, np.float64)
+    dy = np.empty(n, np.float32)
     if peak > 1.0:
-        dot = 0.0
+        dot = _dot64(g, y)
         for i in range(n):
-            dy[i] = np.float64(g[i]) / peak
-            dot += np.float64(g[i]) * np.float64(y[i])
-        dy[arg] -= dot / (peak * peak) * (1.0 if y[arg] >= 0 else -1.0)
+            dy[i] = np.float32(np.float64(g[i]) / peak)
+        dy[arg] = np.float32(dy[arg] - dot / (peak * peak) * (1.0 if y[arg] >= 0 else -1.0))
     else:
         for i in range(n):
-            dy[i] = np.float64(g[i])
-    # Waveforms, VCAs and mix: per-sample terms in one branch- and reduction-free loop (so LLVM
-    # vectorizes it), summed afterwards.
-    terms = np.empty((5, n), np.float64)  # d level_1, d level_2, d level_n, d shape, d steep
-    d_up = np.zeros((5, n), np.float64)
-    d_phi_1 = np.empty(n, np.float64)
-    d_phi_2 = np.empty(n, np.float64)
-    hs = np.float64(half_shape)
+            dy[i] = g[i]
+    # Waveforms, VCAs and mix: per-sample terms in one branch- and reduction-free float32 loop (so
+    # LLVM vectorizes it 16 wide), summed in float64 afterwards.
+    terms = np.empty((5, n), np.float32)  # d level_1, d level_2, d level_n, d shape, d steep
+    d_up = np.empty((5, n), np.float32)
+    d_phi_1 = np.empty(n, np.float32)
+    d_phi_2 = np.empty(n, np.float32)
+    half = _F32(0.5)
+    one = _F32(1.0)
     for i in range(n):
         s1, c1 = _sin_cos(phi_1[i])
         s2, c2 = _sin_cos(phi_2[i])
-        u = np.float64(steep) * np.float64(s2) / 2.0
-        square = np.float64(_tanh(np.float32(u)))
-        shape_term = 1.0 + np.float64(shape) * np.float64(c2)
-        saw = hs * square * shape_term
+        square = _tanh(np.float32(steep * s2) / _F32(2.0))
+        shape_term = one + shape * c2
+        saw = half_shape * square * shape_term
         g_i = dy[i]
-        terms[0, i] = g_i * np.float64(c1) * np.float64(up[1, i])
-        terms[1, i] = g_i * saw * np.float64(up[3, i])
-        terms[2, i] = g_i * np.float64(noise[i]) * np.float64(up[4, i])
-        d_up[1, i] = g_i * np.float64(level_1) * np.float64(c1)
-        d_up[3, i] = g_i * np.float64(level_2) * saw
-        d_up[4, i] = g_i * np.float64(level_n) * np.float64(noise[i])
-        d_phi_1[i] = -g_i * np.float64(level_1) * np.float64(up[1, i]) * np.float64(s1)
-        d_saw = g_i * np.float64(level_2) * np.float64(up[3, i])
-        terms[3, i] = d_saw * (-0.5 * square * shape_term + hs * square * np.float64(c2))
-        d_cos_2 = d_saw * hs * square * np.float64(shape)
-        d_u = d_saw * hs * shape_term * (1.0 - square * square)
-        terms[4, i] = d_u * np.float64(s2) / 2.0
-        d_phi_2[i] = d_u * np.float64(steep) / 2.0 * np.float64(c2) - d_cos_2 * np.float64(s2)
-    d_level_1 = np.sum(terms[0])
-    d_level_2 = np.sum(terms[1])
-    d_level_n = np.sum(terms[2])
-    d_shape = np.sum(terms[3])
-    d_steep = np.sum(terms[4])
-    # Phases are running sums: their adjoint is a reverse running sum.
-    d_sc[2] = np.float32(np.sum(d_phi_1))
-    d_sc[5] = np.float32(np.sum(d_phi_2))
+        terms[0, i] = g_i * c1 * up[1, i]
+        terms[1, i] = g_i * saw * up[3, i]
+        terms[2, i] = g_i * noise[i] * up[4, i]
+        d_up[1, i] = g_i * level_1 * c1
+        d_up[3, i] = g_i * level_2 * saw
+        d_up[4, i] = g_i * level_n * noise[i]
+        d_phi_1[i] = -g_i * level_1 * up[1, i] * s1
+        d_saw = g_i * level_2 * up[3, i]
+        terms[3, i] = d_saw * (-half * square * shape_term + half_shape * square * c2)
+        d_cos_2 = d_saw * half_shape * square * shape
+        d_u = d_saw * half_shape * shape_term * (one - square * square)
+        terms[4, i] = d_u * s2 * half
+        d_phi_2[i] = d_u * steep * half * c2 - d_cos_2 * s2
+    d_level_1 = _sum64(terms[0])
+    d_level_2 = _sum64(terms[1])
+    d_level_n = _sum64(terms[2])
+    d_shape = _sum64(terms[3])
+    d_steep = _sum64(terms[4])
+    # Phases are running sums: their adjoint is a reverse running sum (a scan, kept alone in its loop).
+    d_sc[2] = np.float32(_sum64(d_phi_1))
+    d_sc[5] = np.float32(_sum64(d_phi_2))
     run_1 = 0.0
     run_2 = 0.0
-    d_midi_1 = 0.0
-    d_depth_1 = 0.0
-    d_midi_2 = 0.0
-    d_depth_2 = 0.0
     for i in range(n - 1, -1, -1):
         run_1 += d_phi_1[i]
         run_2 += d_phi_2[i]
-        # inc = 2 pi / sr * 440 * 2 ** ((c - 69) / 12): d inc / d c = inc * ln 2 / 12; clamped c stops it.
+        d_phi_1[i] = np.float32(run_1)
+        d_phi_2[i] = np.float32(run_2)
+    # inc = 2 pi / sr * 440 * 2 ** ((c - 69) / 12): d inc / d c = inc * ln 2 / 12; a clamped c stops it.
+    d_c_1 = terms[0]  # Reused as scratch: the five sums above are taken.
+    d_c_2 = terms[1]
+    for i in range(n):
         raw_1 = np.float32(midi_1 + np.float32(depth_1 * up[0, i]))
-        d_c = run_1 * np.float64(inc_1[i]) * _LN2_OVER_12 if (raw_1 > 0.0) & (raw_1 < 127.0) else 0.0
-        d_midi_1 += d_c
-        d_depth_1 += d_c * np.float64(up[0, i])
-        d_up[0, i] = d_c * np.float64(depth_1)
         raw_2 = np.float32(midi_2 + np.float32(depth_2 * up[2, i]))
-        d_c = run_2 * np.float64(inc_2[i]) * _LN2_OVER_12 if (raw_2 > 0.0) & (raw_2 < 127.0) else 0.0
-        d_midi_2 += d_c
-        d_depth_2 += d_c * np.float64(up[2, i])
-        d_up[2, i] = d_c * np.float64(depth_2)
-    d_sc[0] = np.float32(d_midi_1)
-    d_sc[1] = np.float32(d_depth_1)
-    d_sc[3] = np.float32(d_midi_2)
-    d_sc[4] = np.float32(d_depth_2)
+        c_1 = np.float64(d_phi_1[i]) * np.float64(inc_1[i]) * _LN2_OVER_12 if (raw_1 > 0.0) & (raw_1 < 127.0) else 0.0
+        c_2 = np.float64(d_phi_2[i]) * np.float64(inc_2[i]) * _LN2_OVER_12 if (raw_2 > 0.0) & (raw_2 < 127.0) else 0.0
+        d_c_1[i] = np.float32(c_1)
+        d_c_2[i] = np.float32(c_2)
+        d_up[0, i] = np.float32(c_1 * np.float64(depth_1))
+        d_up[2, i] = np.float32(c_2 * np.float64(depth_2))
+    d_sc[0] = np.float32(_sum64(d_c_1))
+    d_sc[1] = np.float32(_dot64(d_c_1, up[0]))
+    d_sc[3] = np.float32(_sum64(d_c_2))
+    d_sc[4] = np.float32(_dot64(d_c_2, up[2]))
     d_sc[6] = np.float32(d_steep * _PI)
     d_sc[7] = np.float32(d_shape)
     d_sc[8] = np.float32(d_level_1)
     d_sc[9] = np.float32(d_level_2)
     d_sc[10] = np.float32(d_level_n)
-    # Upsampling is linear: scatter the audio-rate cotangents back to the control samples.
-    acc = np.zeros(d_tb.shape, np.float64)
+    # Upsampling is linear: block m's first split[m] samples read row[b], row[b + 1] (weights w0,
+    # w1), the rest row[b + 1], row[b + 2]; so each control sample gets contiguous dot products.
     n_in, block = d_tb.shape[1], w0.shape[1]
     for k in range(5):
+        acc = np.zeros(n_in + 2, np.float64)
         for m in range(base.shape[0]):
             b = base[m]
-            for j in range(min(block, n - m * block)):
-                i = m * block + j
-                left = b if j < split[m] else b + 1
-                acc[k, left] += d_up[k, i] * np.float64(w0[m, j])
-                acc[k, min(left + 1, n_in - 1)] += d_up[k, i] * np.float64(w1[m, j])
-    for k in range(5):
-        for j in range(d_tb.shape[1]):
-            d_tb[k, j] = np.float32(acc[k, j])
+            start = m * block
+            stop = min(block, n - start)
+            mid = min(split[m], stop)
+            first = d_up[k, start:start + mid]
+            rest = d_up[k, start + mid:start + stop]
+            acc[b] += _dot64(first, w0[m, :mid])
+            acc[b + 1] += _dot64(first, w1[m, :mid]) + _dot64(rest, w0[m, mid:stop])
+            acc[b + 2] += _dot64(rest, w1[m, mid:stop])
+        # Reads past the last control sample were clamped to it (see `_upsample`).
+        acc[n_in - 1] += acc[n_in] + acc[n_in + 1]
+        for j in range(n_in):
+            d_tb[k, j] = np.float32(acc[j])
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")

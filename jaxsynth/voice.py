@@ -236,6 +236,13 @@ class Voice:
         """[batch, buffer_size]: the 32 default rows repeated (render itself passes the 32 rows)."""
         return tile_rows(self.noise_rows, batch)
 
+    def batch_noise(self, batch: int) -> jax.Array:
+        """The default noise of a batch in its smallest form: the 32 rows [32, buffer_size] when
+        batch is a multiple of 32 (row b uses row b % 32), else `default_noise(batch)`. Same sounds;
+        the CPU kernel then reads 32 rows instead of a [batch, buffer_size] copy."""
+        rows = self.noise_rows
+        return rows if batch % rows.shape[0] == 0 else self.default_noise(batch)
+
     def validate(self, params01, name: str = "params01") -> None:
         """Raise `ParameterError` naming the first bad parameter (shape, NaN, outside [0, 1]).
 
@@ -254,8 +261,7 @@ class Voice:
             self.validate(params01)
         params01 = jnp.asarray(params01, jnp.float32)
         if noise is None:
-            rows = self.noise_rows
-            noise = rows if params01.shape[0] % rows.shape[0] == 0 else self.default_noise(params01.shape[0])
+            noise = self.batch_noise(params01.shape[0])
         noise = jnp.asarray(noise, jnp.float32)
         check_noise_rows(noise.shape, params01.shape[:-1], self.config.buffer_size)
         return self._render(params01, noise)

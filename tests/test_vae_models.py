@@ -62,7 +62,7 @@ def _spectral_grads(synth_head: bool):
     subset = data.parameter_subset(voice)
     model = ModelConfig(63, (32, 16), 8, synth_head)
     obj = train.Objective(model, synth, subset, LossConfig("sclp", "stft", presets.feature_config_for(synth)),
-                          recon=True, spectral=True, impl=default_impl())
+                          recon=True, spectral=True, batch_size=4, impl=default_impl())
     params = models.init(model, 0)["params"]
     # Pull the decoder's raw outputs into (0, 1) so the clamp passes gradients for most outputs.
     params = jax.tree_util.tree_map_with_path(

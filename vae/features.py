@@ -261,7 +261,7 @@ def power_to_db(s: jnp.ndarray, cfg: FeatureConfig) -> jnp.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def _dct_matrix(n_in: int, n_out: int) -> np.ndarray:
+def dct_matrix(n_in: int, n_out: int) -> np.ndarray:
     """Orthonormal DCT-II as a right-multiplied matrix, float32 [n_in, n_out]."""
     n = np.arange(n_in)
     k = np.arange(n_out)
@@ -277,7 +277,7 @@ def mfcc(audio: jnp.ndarray, cfg: FeatureConfig) -> jnp.ndarray:
     Real-valued: there is no phase.
     """
     log_mel = power_to_db(mel_spectrogram(audio, cfg), cfg)
-    return jnp.matmul(log_mel, _dct_matrix(cfg.n_mels, cfg.n_mfcc))
+    return jnp.matmul(log_mel, dct_matrix(cfg.n_mels, cfg.n_mfcc))
 
 
 # ----------------------------------------------------------------------- CQT

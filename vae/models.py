@@ -122,7 +122,7 @@ def clamp01(raw):
 def render_pair(x01, raw, noise, subset: ParameterSubset, synth: SynthConfig, synth_head: bool, impl: str = "xla"):
     """(reference, decoded) audio, each [B, n], of input patches x01 [B, k] and raw decoder outputs [B, k].
 
-    Both use the same noise [B, n]; impl is jaxsynth's ('xla', or 'cpu_kernel' for a faster
+    Both use the same noise: [B, n], or rows [r, n] repeating over the batch; impl is jaxsynth's ('xla', or 'cpu_kernel' for a faster
     pass on CPU, same values and gradients). The reference is data (no gradient). The decoded
     parameters are clamp01(raw); with synth_head=False they pass `stop_gradient` (Experiment 1,
     synth outside the model: no gradient reaches the decoder through the audio) and both are
@@ -137,5 +137,7 @@ def render_pair(x01, raw, noise, subset: ParameterSubset, synth: SynthConfig, sy
         reference = jaxsynth.render(subset.expand(reference01), noise, synth, impl)
         return jax.lax.stop_gradient(reference), jaxsynth.render(subset.expand(decoded01), noise, synth, impl)
     params01 = subset.expand(jnp.concatenate([reference01, jax.lax.stop_gradient(decoded01)]))
-    audio = jaxsynth.render(params01, jnp.concatenate([noise, noise]), synth, impl)
+    # Noise rows repeat over a batch (jaxsynth.noise.check_noise_rows), so [B, n] or [r, n] noise
+    # serves the [2B] batch as it serves each half.
+    audio = jaxsynth.render(params01, noise, synth, impl)
     return audio[: x01.shape[0]], audio[x01.shape[0]:]

@@ -3,10 +3,10 @@
 `vae.train.train(..., devices=N)` (CLI: `scripts/train.py --devices N`, or `--data-parallel` for
 all local devices) builds `data_mesh(N)` and places
 
-  * the per-step batch along the mesh axis "data": the noise rows [B, n] are put with
-    `batch_sharding`, and `train_step` constrains the gathered patches x [B, k] to it, so each
-    device holds B / N examples (B must be a multiple of N);
-  * parameters, optimizer state and the (small) training set replicated (`replicated`).
+  * the per-step batch along the mesh axis "data": `train_step` constrains the gathered patches
+    x [B, k] to `batch_sharding`, so each device holds B / N examples (B must be a multiple of N);
+  * parameters, optimizer state, the (small) training set and the synth's 32 noise rows
+    replicated (`replicated`).
 
 `jax.jit` then partitions the unchanged step (GSPMD): every device runs the model, the synth, the
 features and the per-example losses on its own examples; the batch means and the gradient become

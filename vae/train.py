@@ -55,6 +55,7 @@ class NonFiniteLossError(RuntimeError):
 class Objective:
     """Static description of one phase's loss (hashable: a jit-static argument).
 
+    batch_size: patches per step (and per evaluation batch).
     impl: jaxsynth's rendering implementation, a property of the machine rather than of the run.
     """
 
@@ -64,17 +65,19 @@ class Objective:
     loss: LossConfig
     recon: bool
     spectral: bool
+    batch_size: int
     impl: str = "xla"
 
 
 def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
     """The phase's objective, rendering with the fastest jaxsynth implementation for this backend."""
     return Objective(config.model, config.synth, config.subset(), config.loss, phase.recon, phase.spectral,
-                     default_impl())
+                     phase.batch_size, default_impl())
 
 
 def example_terms(obj: Objective, params, x, z_rng, noise, beta) -> dict[str, jax.Array]:
-    """Per-example loss terms, each [B], for patches x [B, k] in [0, 1] and noise [B, n].
+    """Per-example loss terms, each [B], for patches x [B, k] in [0, 1] and noise [B, n] or rows
+    [r, n] repeating over the batch (`Voice.batch_noise`).
 
     'clamp' includes alpha; 'spectral' is unweighted (0 when the phase has no spectral term);
     'total' is the phase's objective. 'recon' is reported even when not optimized.
@@ -136,7 +139,7 @@ def train_step(params, opt_state, data, order, batch_index, beta, noise, key, st
     `vae.sharding`), or None. Returns (params, opt_state, batch means of every term and the
     gradient's global norm).
     """
-    batch = noise.shape[0]
+    batch = obj.batch_size
     x = data[jax.lax.dynamic_slice_in_dim(order, batch_index * batch, batch)]
     if batch_sharding is not None:
         x = jax.lax.with_sharding_constraint(x, batch_sharding)
@@ -157,8 +160,8 @@ def _eval_sums(params, x, mask, beta, noise, key, *, obj: Objective):
 
 
 def evaluate(obj: Objective, params, x, beta: float, noise, key) -> dict[str, float]:
-    """Mean of every term over x [n, k] (batches of noise's size, the last one masked)."""
-    batch = noise.shape[0]
+    """Mean of every term over x [n, k] (batches of obj.batch_size, the last one masked)."""
+    batch = obj.batch_size
     x = np.asarray(x, np.float32)
     n = len(x)
     padded = np.concatenate([x, np.zeros((-n % batch, x.shape[1]), np.float32)])
@@ -337,10 +340,11 @@ class _Loop:
         if spe == 0:
             raise ValueError(f"batch size {phase.batch_size} exceeds the {n_train} training patches")
         opt = OptimizerSpec(phase.learning_rate, phase.schedule, spe)
-        noise = self.voice.default_noise(phase.batch_size)
+        noise = self.voice.batch_noise(phase.batch_size)
         batch_sharding = None
         if self.mesh is not None:
-            noise, batch_sharding = sharding_lib.shard_batch(noise, self.mesh), sharding_lib.batch_sharding(self.mesh)
+            sharding_lib.check_batch(phase.batch_size, self.mesh)
+            noise, batch_sharding = sharding_lib.replicate(noise, self.mesh), sharding_lib.batch_sharding(self.mesh)
         if prog.fresh:
             params, config = self._start_phase(prog, phase, obj, opt, noise)
         elif self.opt_state is None:  # Resumed mid-phase: params and optimizer state from the checkpoint.
