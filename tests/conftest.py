@@ -13,9 +13,9 @@ from jaxsynth import SynthConfig
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_script(name: str):
-    """Import scripts/NAME.py as a module (the scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location(f"{name}_cli", ROOT / "scripts" / f"{name}.py")
+def load_script(name: str, folder: str = "scripts"):
+    """Import FOLDER/NAME.py (scripts/ or benchmarks/) as a module (they are not packages)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_{folder}", ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
