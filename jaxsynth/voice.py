@@ -51,14 +51,12 @@ N_PARAMETERS = len(PARAMETER_NAMES)  # 78
 
 def to_physical(params01):
     """[..., 78] values in [0, 1] -> [..., 78] physical values (s, Hz, MIDI, ...)."""
-    columns = [r.from_0to1(params01[..., i]) for i, r in enumerate(RANGES)]
-    return jnp.stack(columns, axis=-1)
+    return P.columns_from_0to1(params01, RANGES)
 
 
 def to_0to1(physical):
     """[..., 78] physical values -> [..., 78] values in [0, 1]."""
-    columns = [r.to_0to1(physical[..., i]) for i, r in enumerate(RANGES)]
-    return jnp.stack(columns, axis=-1)
+    return P.columns_to_0to1(physical, RANGES)
 
 
 def _split(physical) -> dict[str, dict[str, jax.Array]]:
