@@ -18,6 +18,7 @@ from jaxsynth import lfo as lfo_lib
 from jaxsynth import parameters as P
 from jaxsynth import vco as vco_lib
 from jaxsynth.config import SynthConfig
+from jaxsynth.dsp import materialize
 from jaxsynth.keyboard import keyboard
 from jaxsynth.mixer import audio_mixer
 from jaxsynth.modulation import modulation_mixer
@@ -62,10 +63,10 @@ def to_0to1(physical):
 def _split(physical) -> dict[str, dict[str, jax.Array]]:
     """[..., 78] -> {module: {parameter: [...]}}.
 
-    The values are materialized first (optimization barrier): otherwise XLA fuses the costly
-    curve mapping into every broadcast consumer and recomputes it per sample.
+    The values are materialized first (`dsp.materialize`): otherwise XLA fuses the costly curve
+    mapping into every consumer (at worst per sample of a broadcast) and compiles it many times.
     """
-    physical = jax.lax.optimization_barrier(physical)
+    physical = materialize(jax.lax.optimization_barrier(physical))
     out: dict[str, dict[str, jax.Array]] = {}
     i = 0
     for module, ranges in MODULES:
