@@ -26,7 +26,10 @@ from jaxsynth.noise import NOISE_ROWS, check_noise_rows, expand_noise, tile_rows
 from jaxsynth.upsample import upsample
 from jaxsynth.vca import vca
 
-ADSR_MODULES = ("adsr_1", "adsr_2", "lfo_1_amp_adsr", "lfo_2_amp_adsr", "lfo_1_rate_adsr", "lfo_2_rate_adsr")
+# The envelopes in the order `control_targets` stacks them: the two mod sources, then each LFO's
+# rate and amplitude envelopes.
+ADSR_MODULES = ("adsr_1", "adsr_2", "lfo_1_rate_adsr", "lfo_1_amp_adsr", "lfo_2_rate_adsr", "lfo_2_amp_adsr")
+LFO_MODULES = ("lfo_1", "lfo_2")
 
 # Modules in torchsynth's `named_parameters()` order, with their parameter ranges.
 MODULES: tuple[tuple[str, tuple[P.ParameterRange, ...]], ...] = (
@@ -77,25 +80,29 @@ def _split(physical) -> dict[str, dict[str, jax.Array]]:
     return out
 
 
+def _stacked(p, modules, names):
+    """{name: [..., len(modules)]}: parameter `name` of each module side by side."""
+    return {name: jnp.stack([p[m][name] for m in modules], axis=-1) for name in names}
+
+
 def control_targets(physical, config: SynthConfig):
-    """The mod matrix's five targets at control rate, [..., 5, control_buffer_size] (`MOD_TARGETS` order)."""
+    """The mod matrix's five targets at control rate, [..., 5, control_buffer_size] (`MOD_TARGETS` order).
+
+    The six ADSRs run as one batched call (and the two LFOs as another): the same arithmetic per
+    envelope, one copy of it in the compiled graph.
+    """
     p = _split(physical)
     n_ctrl, rate, eps = config.control_buffer_size, float(config.control_rate), config.eps
     midi_f0, note_on = keyboard(p["keyboard"]["midi_f0"], p["keyboard"]["duration"])
-
-    def envelope(name):
-        a = p[name]
-        return adsr_lib.adsr(a["attack"], a["decay"], a["sustain"], a["release"], a["alpha"], note_on, n_ctrl, rate, eps)
-
-    def low_frequency_oscillator(name):
-        a = p[name]
-        weights = jnp.stack([a[s] for s in P.LFO_SHAPES], axis=-1)
-        signal = lfo_lib.lfo(a["frequency"], a["mod_depth"], a["initial_phase"], weights, envelope(f"{name}_rate_adsr"), rate)
-        return vca(signal, envelope(f"{name}_amp_adsr"))
-
-    sources = jnp.stack(
-        [envelope("adsr_1"), envelope("adsr_2"), low_frequency_oscillator("lfo_1"), low_frequency_oscillator("lfo_2")], axis=-2
-    )
+    e = _stacked(p, ADSR_MODULES, ("attack", "decay", "sustain", "release", "alpha"))
+    envelopes = adsr_lib.adsr(e["attack"], e["decay"], e["sustain"], e["release"], e["alpha"], note_on[..., None],
+                              n_ctrl, rate, eps)  # [..., 6, n_ctrl], ADSR_MODULES order
+    o = _stacked(p, LFO_MODULES, ("frequency", "mod_depth", "initial_phase") + P.LFO_SHAPES)
+    weights = jnp.stack([o[s] for s in P.LFO_SHAPES], axis=-1)  # [..., 2, 5]
+    rate_envelopes, amp_envelopes = envelopes[..., 2::2, :], envelopes[..., 3::2, :]
+    lfos = vca(lfo_lib.lfo(o["frequency"], o["mod_depth"], o["initial_phase"], weights, rate_envelopes, rate),
+               amp_envelopes)
+    sources = jnp.concatenate([envelopes[..., :2, :], lfos], axis=-2)  # MOD_SOURCES order
     amounts = jnp.stack([p["mod_matrix"][r.name] for r in P.mod_matrix_ranges()], axis=-1)
     amounts = amounts.reshape(amounts.shape[:-1] + (len(P.MOD_SOURCES), len(P.MOD_TARGETS)))
     return modulation_mixer(amounts, sources)
