@@ -9,8 +9,9 @@ median relative RMS of 3e-4 (up to 1e-2) for this reason, so a flat 1e-4 against
 met by any float32 implementation on high-pitched patches. We reproduce every stage up to
 those last ulps (torch's SLEEF `exp2`, correctly rounded divisions and `log2`, torch's FMA in
 the upsampler, torch's float64-accumulated `cumsum`), so what remains is a few ulps of phase
-from control-rate transcendental functions (`cos`, `pow`) that round differently. Each patch
-therefore must satisfy
+from control-rate transcendental functions (`cos`, `pow`) that round differently: at most 2.5
+ulps of phase over 1,280 patches (random and every parameter at both ends; 99% under 1.2),
+median relative RMS 1.1e-5 for the CPU kernel and 9e-5 for the XLA path. Each patch therefore must satisfy
 
     max_abs_err <= PHASE_ULPS * S + ABS_FLOOR,  rel_rms <= max(REL_RMS_TARGET, (PHASE_ULPS * S) / rms)
 
@@ -36,7 +37,7 @@ from jaxsynth.config import SynthConfig
 from jaxsynth.dsp import midi_to_hz
 
 REL_RMS_TARGET = 1e-4
-PHASE_ULPS = 16.0
+PHASE_ULPS = 6.0
 ABS_FLOOR = 2e-5
 TORCH_BATCH = 32  # torchsynth's reproducible mode needs batches that are multiples of 32
 
