@@ -69,7 +69,7 @@ def _split(physical) -> dict[str, dict[str, jax.Array]]:
     The values are materialized first (`dsp.materialize`): otherwise XLA fuses the costly curve
     mapping into every consumer (at worst per sample of a broadcast) and compiles it many times.
     """
-    physical = materialize(jax.lax.optimization_barrier(physical))
+    physical = materialize(physical)
     out: dict[str, dict[str, jax.Array]] = {}
     i = 0
     for module, ranges in MODULES:

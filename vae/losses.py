@@ -35,11 +35,6 @@ EPS = 1e-7  # Log floor and SC-denominator guard, in feature units.
 _FEATURE_AXES = (-2, -1)
 
 
-def _frobenius(x: jnp.ndarray) -> jnp.ndarray:
-    """Frobenius norm over the last two axes, [..., T, F] -> [...]; zero-safe."""
-    return features.safe_sqrt(jnp.sum(features.power(x), axis=_FEATURE_AXES))
-
-
 def _l1(x: jnp.ndarray) -> jnp.ndarray:
     """L1 norm sum |x| over the last two axes, [..., T, F] -> [...]; zero-safe."""
     return jnp.sum(features.magnitude(x), axis=_FEATURE_AXES)
