@@ -20,12 +20,13 @@ import jax.numpy as jnp
 import numba
 import numpy as np
 
-from jaxsynth.libm import _EXP2_COEFFS
+from jaxsynth.kernel_scalars import (DEPTH_1, DEPTH_2, LEVEL_1, LEVEL_2, LEVEL_NOISE, N_SCALARS, PARTIALS, PHASE0_1,
+                                     PHASE0_2, PITCH_1, PITCH_2, SHAPE)
+from jaxsynth.libm import EXP2_COEFFS
 from jaxsynth.parameters import PI
-from jaxsynth.upsample import _block_plan
+from jaxsynth.upsample import block_plan
 
-_F = np.float32
-_C = tuple(np.float32(c) for c in _EXP2_COEFFS)
+_C = tuple(np.float32(c) for c in EXP2_COEFFS)
 _TWO_PI = np.float32(2 * PI)
 _PI = np.float32(PI)
 
@@ -127,7 +128,7 @@ def _tanh(x):
 @numba.njit(**_NJIT)
 def _upsample(row, base, split, w0, w1, out):
     """Linear upsampling of one control signal into `out`, torch's fma(x0, w0, x1 * w1), laid out
-    in blocks (`upsample._block_plan`): the first split[m] samples of block m interpolate
+    in blocks (`upsample.block_plan`): the first split[m] samples of block m interpolate
     row[base], row[base + 1], the rest row[base + 1], row[base + 2] (clamped at the end), so the
     inner loops are gather-free and vectorize."""
     n, n_in = out.shape[0], row.shape[0]
@@ -144,14 +145,21 @@ def _upsample(row, base, split, w0, w1, out):
             out[start + j] = _fma(x1, w0[m, j], np.float32(x2 * w1[m, j]))
 
 
+@numba.njit(**_NJIT)
+def _unpack(sc):
+    """The scalars row [N_SCALARS] by name (`kernel_scalars`): (pitch_1, depth_1, phase0_1, pitch_2,
+    depth_2, phase0_2, partials, shape, level_1, level_2, level_noise)."""
+    return (sc[PITCH_1], sc[DEPTH_1], sc[PHASE0_1], sc[PITCH_2], sc[DEPTH_2], sc[PHASE0_2], sc[PARTIALS], sc[SHAPE],
+            sc[LEVEL_1], sc[LEVEL_2], sc[LEVEL_NOISE])
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _forward_row(tb, noise, sc, base, split, w0, w1, sample_rate, up, inc, phi, y):
-    """One patch up to the mix: tb [5, Nc] control-rate targets, noise [N], sc [11] scalars ->
+    """One patch up to the mix: tb [5, Nc] control-rate targets, noise [N], sc [N_SCALARS] scalars ->
     up [5, N] audio-rate targets, inc [2, N] phase increments, phi [2, N] phases, y [N] mix
     before normalization. Gathers and arithmetic sit in separate loops so LLVM vectorizes."""
     n = y.shape[0]
-    midi_1, depth_1, phase0_1, midi_2, depth_2, phase0_2 = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
-    partials, shape, level_1, level_2, level_n = sc[6], sc[7], sc[8], sc[9], sc[10]
+    midi_1, depth_1, phase0_1, midi_2, depth_2, phase0_2, partials, shape, level_1, level_2, level_n = _unpack(sc)
     for k in range(5):
         _upsample(tb[k], base, split, w0, w1, up[k])
     for i in range(n):
@@ -179,7 +187,7 @@ def _forward_row(tb, noise, sc, base, split, w0, w1, sample_rate, up, inc, phi, 
 
 @numba.njit(cache=True, error_model="numpy")
 def _render_row(tb, noise, sc, base, split, w0, w1, sample_rate, out):
-    """One patch: tb [5, Nc], noise [N], sc [11] -> out [N], normalized where it clips."""
+    """One patch: tb [5, Nc], noise [N], sc [N_SCALARS] -> out [N], normalized where it clips."""
     n = out.shape[0]
     up = np.empty((5, n), np.float32)
     inc = np.empty((2, n), np.float32)
@@ -195,7 +203,7 @@ def _render_row(tb, noise, sc, base, split, w0, w1, sample_rate, out):
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _render_rows(targets, noise, scalars, base, split, w0, w1, sample_rate, out):
-    """targets [B, 5, Nc], noise [r, N] (row b uses b % r), scalars [B, 11] -> out [B, N], in parallel."""
+    """targets [B, 5, Nc], noise [r, N] (row b uses b % r), scalars [B, N_SCALARS] -> out [B, N], in parallel."""
     n_rows, n = out.shape
     for b in numba.prange(n_rows):
         _render_row(targets[b], noise[b % noise.shape[0]], scalars[b], base, split, w0, w1, sample_rate, out[b])
@@ -231,10 +239,9 @@ def _dot64(a, b):
 @numba.njit(cache=True, error_model="numpy")
 def _render_row_vjp(tb, noise, sc, g, base, split, w0, w1, sample_rate, d_tb, d_sc):
     """Reverse mode of `_render_row` for one patch: cotangent g [N] of the output ->
-    d_tb [5, Nc] (control-rate targets) and d_sc [11] (scalars). Recomputes the forward pass."""
+    d_tb [5, Nc] (control-rate targets) and d_sc [N_SCALARS] (scalars). Recomputes the forward pass."""
     n = g.shape[0]
-    midi_1, depth_1, phase0_1, midi_2, depth_2, phase0_2 = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
-    partials, shape, level_1, level_2, level_n = sc[6], sc[7], sc[8], sc[9], sc[10]
+    midi_1, depth_1, _, midi_2, depth_2, _, partials, shape, level_1, level_2, level_n = _unpack(sc)
     up = np.empty((5, n), np.float32)
     inc = np.empty((2, n), np.float32)
     phi = np.empty((2, n), np.float32)
@@ -293,8 +300,8 @@ def _render_row_vjp(tb, noise, sc, g, base, split, w0, w1, sample_rate, d_tb, d_
     d_shape = _sum64(terms[3])
     d_steep = _sum64(terms[4])
     # Phases are running sums: their adjoint is a reverse running sum (a scan, kept alone in its loop).
-    d_sc[2] = np.float32(_sum64(d_phi_1))
-    d_sc[5] = np.float32(_sum64(d_phi_2))
+    d_sc[PHASE0_1] = np.float32(_sum64(d_phi_1))
+    d_sc[PHASE0_2] = np.float32(_sum64(d_phi_2))
     run_1 = 0.0
     run_2 = 0.0
     for i in range(n - 1, -1, -1):
@@ -314,15 +321,15 @@ def _render_row_vjp(tb, noise, sc, g, base, split, w0, w1, sample_rate, d_tb, d_
         d_c_2[i] = np.float32(c_2)
         d_up[0, i] = np.float32(c_1 * np.float64(depth_1))
         d_up[2, i] = np.float32(c_2 * np.float64(depth_2))
-    d_sc[0] = np.float32(_sum64(d_c_1))
-    d_sc[1] = np.float32(_dot64(d_c_1, up[0]))
-    d_sc[3] = np.float32(_sum64(d_c_2))
-    d_sc[4] = np.float32(_dot64(d_c_2, up[2]))
-    d_sc[6] = np.float32(d_steep * _PI)
-    d_sc[7] = np.float32(d_shape)
-    d_sc[8] = np.float32(d_level_1)
-    d_sc[9] = np.float32(d_level_2)
-    d_sc[10] = np.float32(d_level_n)
+    d_sc[PITCH_1] = np.float32(_sum64(d_c_1))
+    d_sc[DEPTH_1] = np.float32(_dot64(d_c_1, up[0]))
+    d_sc[PITCH_2] = np.float32(_sum64(d_c_2))
+    d_sc[DEPTH_2] = np.float32(_dot64(d_c_2, up[2]))
+    d_sc[PARTIALS] = np.float32(d_steep * _PI)
+    d_sc[SHAPE] = np.float32(d_shape)
+    d_sc[LEVEL_1] = np.float32(d_level_1)
+    d_sc[LEVEL_2] = np.float32(d_level_2)
+    d_sc[LEVEL_NOISE] = np.float32(d_level_n)
     # Upsampling is linear: block m's first split[m] samples read row[b], row[b + 1] (weights w0,
     # w1), the rest row[b + 1], row[b + 2]; so each control sample gets contiguous dot products.
     n_in, block = d_tb.shape[1], w0.shape[1]
@@ -353,15 +360,15 @@ def _render_rows_vjp(targets, noise, scalars, g, base, split, w0, w1, sample_rat
 
 @functools.lru_cache(maxsize=16)
 def _weights(n_ctrl: int, n: int):
-    """The upsampler's block plan (`upsample._block_plan`) as kernel arguments."""
-    base, dl, _, w0, w1 = _block_plan(n_ctrl, n)
+    """The upsampler's block plan (`upsample.block_plan`) as kernel arguments."""
+    base, dl, _, w0, w1 = block_plan(n_ctrl, n)
     split = (dl == 0).sum(axis=1)  # dl is 0 then 1 within a block (the left index only grows)
     assert (np.diff(dl, axis=1) >= 0).all()
     return base.astype(np.int64), split.astype(np.int64), w0, w1
 
 
 def _flatten(targets, noise, scalars):
-    """Host arrays with the batch flattened: targets [B, 5, Nc], noise [r, N], scalars [B, 11]."""
+    """Host arrays with the batch flattened: targets [B, 5, Nc], noise [r, N], scalars [B, N_SCALARS]."""
     targets = np.asarray(targets, np.float32)
     lead = targets.shape[:-2]
     n = noise.shape[-1]
@@ -395,7 +402,9 @@ def render_rows_vjp_host(targets, noise, scalars, g, sample_rate: float):
 @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
 def render_rows(targets, noise, scalars, sample_rate: float):
     """Jittable, differentiable call of the kernel: targets [..., 5, Nc], noise [..., N] or [r, N],
-    scalars [..., 11] -> audio [..., N]. Noise is treated as a constant (zero cotangent)."""
+    scalars [..., N_SCALARS] -> audio [..., N]. Noise is treated as a constant (zero cotangent)."""
+    if scalars.shape[-1] != N_SCALARS:
+        raise ValueError(f"scalars must be [..., {N_SCALARS}] (kernel_scalars.SCALARS), got {scalars.shape}")
     shape = jax.ShapeDtypeStruct(targets.shape[:-2] + (noise.shape[-1],), jnp.float32)
     host = functools.partial(render_rows_host, sample_rate=sample_rate)
     return jax.pure_callback(host, shape, targets, noise, scalars, vmap_method="broadcast_all")

@@ -31,22 +31,10 @@ def safe_divide(numerator, denominator, fallback):
     return jnp.where(nonzero, numerator / jnp.where(nonzero, denominator, 1.0), fallback)
 
 
-def _two_sum(a, b):
-    """Error-free float addition: a + b = s + e exactly (Knuth)."""
-    s = a + b
-    bb = s - a
-    e = (a - (s - bb)) + (b - bb)
-    return s, e
-
-
 def _two_float_scan(hi, lo, axis):
-    """Inclusive prefix sum of two-float numbers (hi + lo) along `axis`, log-depth."""
-
-    def combine(a, b):
-        s, err = _two_sum(a[0], b[0])
-        return _two_sum(s, err + (a[1] + b[1]))  # renormalized, so lo stays below an ulp of hi
-
-    return jax.lax.associative_scan(combine, (hi, lo), axis=axis)
+    """Inclusive prefix sum of two-float numbers (hi + lo) along `axis`, log-depth (`libm.df_add`
+    renormalizes each partial sum, so lo stays below an ulp of hi)."""
+    return jax.lax.associative_scan(libm.df_add, (hi, lo), axis=axis)
 
 
 def accurate_cumsum(x, bound: float, block: int = 64):
@@ -75,7 +63,7 @@ def accurate_cumsum(x, bound: float, block: int = 64):
     tot_hi = jnp.pad(in_hi[..., :-1, -1], [(0, 0)] * len(lead) + [(1, 0)])
     tot_lo = jnp.pad(in_lo[..., :-1, -1], [(0, 0)] * len(lead) + [(1, 0)])
     off_hi, off_lo = _two_float_scan(tot_hi, tot_lo, axis=len(lead))
-    s, err = _two_sum(off_hi[..., None], in_hi)
+    s, err = libm.two_sum(off_hi[..., None], in_hi)
     out = s + (err + (off_lo[..., None] + in_lo))
     return out.reshape(lead + (n_blocks * block,))[..., :n]
 

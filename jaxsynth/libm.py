@@ -81,7 +81,7 @@ def _ldexp(x, n):
 
 
 # SLEEF 3.x `xexp2f` coefficients (the u10 kernel torch uses for float32 `exp2` on CPU).
-_EXP2_COEFFS = (0.1535920892e-3, 0.1339262701e-2, 0.9618384764e-2, 0.5550347269e-1, 0.2402264476e0, 0.6931471825e0)
+EXP2_COEFFS = (0.1535920892e-3, 0.1339262701e-2, 0.9618384764e-2, 0.5550347269e-1, 0.2402264476e0, 0.6931471825e0)
 
 
 def exp2(x):
@@ -95,8 +95,8 @@ def _exp2(x):
     xc = jnp.clip(x, -151.0, 128.0)
     n = jnp.round(xc)
     s = xc - n
-    u = jnp.full_like(s, _EXP2_COEFFS[0])
-    for c in _EXP2_COEFFS[1:]:
+    u = jnp.full_like(s, EXP2_COEFFS[0])
+    for c in EXP2_COEFFS[1:]:
         u = fma(u, s, jnp.float32(c))
     u = fma(u, s, jnp.float32(1.0))
     out = _ldexp(u, n)
@@ -110,13 +110,13 @@ def _exp2_jvp(primals, tangents):
     return y, y * np.float32(np.log(2.0)) * dx
 
 
-def _df_mul(a, b):
+def df_mul(a, b):
     """Two-float product (hi, lo) of two-float numbers a and b."""
     p, e = two_prod(a[0], b[0])
     return two_sum(p, e + (a[0] * b[1] + a[1] * b[0]))
 
 
-def _df_add(a, b):
+def df_add(a, b):
     """Two-float sum of two-float numbers a and b."""
     s, e = two_sum(a[0], b[0])
     return two_sum(s, e + (a[1] + b[1]))
@@ -150,13 +150,13 @@ def log2(x):
     p, pe = two_prod(s_hi, d_hi)
     s = two_sum(s_hi, ((num - p) - pe - s_hi * d_lo) / d_hi)
     # log2(m) = (2 / ln 2) * atanh(s) = K * s * (1 + s^2 * (1/3 + s^2/5 + s^4/7 + ...)).
-    s2 = _df_mul(s, s)
+    s2 = df_mul(s, s)
     r = s2[0]
     rest = r * (1 / 5 + r * (1 / 7 + r * (1 / 9 + r * (1 / 11 + r * (1 / 13 + r / 15)))))
-    series = _df_mul(s2, _df_add(_THIRD, (rest, jnp.zeros_like(rest))))
-    body = _df_add(s, _df_mul(s, series))
-    k = _df_mul(_LOG2_K, body)
-    hi, lo = _df_add((e, jnp.zeros_like(e)), k)
+    series = df_mul(s2, df_add(_THIRD, (rest, jnp.zeros_like(rest))))
+    body = df_add(s, df_mul(s, series))
+    k = df_mul(_LOG2_K, body)
+    hi, lo = df_add((e, jnp.zeros_like(e)), k)
     out = hi + lo
     return jnp.where(x > 0, out, jnp.where(x == 0, -jnp.inf, jnp.nan))
 

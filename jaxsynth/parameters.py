@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -177,3 +178,43 @@ def mixer_ranges() -> tuple[ParameterRange, ...]:
         ParameterRange("noise", 0.0, 1.0, 0.025),
     )
 
+
+
+# Modules in torchsynth's `named_parameters()` order, with their parameter ranges.
+MODULES: tuple[tuple[str, tuple[ParameterRange, ...]], ...] = (
+    ("keyboard", keyboard_ranges()),
+    ("adsr_1", adsr_ranges()),
+    ("adsr_2", adsr_ranges()),
+    ("lfo_1", lfo_ranges()),
+    ("lfo_2", lfo_ranges()),
+    ("lfo_1_amp_adsr", adsr_ranges()),
+    ("lfo_2_amp_adsr", adsr_ranges()),
+    ("lfo_1_rate_adsr", adsr_ranges()),
+    ("lfo_2_rate_adsr", adsr_ranges()),
+    ("mod_matrix", mod_matrix_ranges()),
+    ("vco_1", vco_ranges()),
+    ("vco_2", vco_ranges(with_shape=True)),
+    ("mixer", mixer_ranges()),
+)
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(f"{m}/{r.name}" for m, ranges in MODULES for r in ranges)
+RANGES: tuple[ParameterRange, ...] = tuple(r for _, ranges in MODULES for r in ranges)
+N_PARAMETERS = len(PARAMETER_NAMES)  # 78
+
+
+def parameter_index(name: str) -> int:
+    """Column of a `module/param` name in `PARAMETER_NAMES`; KeyError listing the valid names."""
+    try:
+        return PARAMETER_NAMES.index(name)
+    except ValueError:
+        raise KeyError(f"unknown parameter {name!r}; valid names: {', '.join(PARAMETER_NAMES)}") from None
+
+
+def parameter_range(name: str) -> ParameterRange:
+    """The `ParameterRange` of a `module/param` name."""
+    return RANGES[parameter_index(name)]
+
+
+def random_params(key, batch: int):
+    """Uniform [batch, 78] in [0, 1), the way torchsynth randomizes a Voice."""
+    return jax.random.uniform(key, (batch, N_PARAMETERS), jnp.float32)

@@ -8,6 +8,8 @@ from typing import Mapping
 import jax.numpy as jnp
 import numpy as np
 
+from jaxsynth.parameters import N_PARAMETERS, PARAMETER_NAMES, RANGES, parameter_index
+
 
 @dataclasses.dataclass(frozen=True)
 class ParameterSubset:
@@ -26,27 +28,28 @@ class ParameterSubset:
     frozen_values: tuple[float, ...]
 
     @classmethod
-    def create(cls, voice, free, fixed: Mapping[str, float]) -> "ParameterSubset":
+    def create(cls, free, fixed: Mapping[str, float]) -> "ParameterSubset":
+        """Frees the `free` names (in this order) and holds every other parameter at `fixed[name]` in [0, 1]."""
         free = tuple(free)
-        index = tuple(voice.index(n) for n in free)
+        index = tuple(parameter_index(n) for n in free)
         if len(set(index)) != len(index):
             raise ValueError("free parameter names must be unique")
-        missing = [n for n in voice.parameter_names if n not in free and n not in fixed]
+        missing = [n for n in PARAMETER_NAMES if n not in free and n not in fixed]
         if missing:
             raise ValueError(f"parameters neither free nor fixed: {', '.join(missing)}")
         both = [n for n in free if n in fixed]
         if both:
             raise ValueError(f"parameters both free and fixed: {', '.join(both)}")
-        values = np.zeros(voice.n_parameters, np.float32)
+        values = np.zeros(N_PARAMETERS, np.float32)
         for name, value in fixed.items():
-            col = voice.index(name)
+            col = parameter_index(name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(
                     f"fixed value {value!r} of {name!r} must be in [0, 1] (physical range "
-                    f"{voice.ranges[col].describe()})"
+                    f"{RANGES[col].describe()})"
                 )
             values[col] = value
-        return cls(free, index, tuple(voice.parameter_names), tuple(float(v) for v in values))
+        return cls(free, index, PARAMETER_NAMES, tuple(float(v) for v in values))
 
     @property
     def size(self) -> int:

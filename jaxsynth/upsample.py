@@ -24,7 +24,7 @@ def upsample_weights(n_in: int, n_out: int):
 
 
 @functools.lru_cache(maxsize=32)
-def _block_plan(n_in: int, n_out: int):
+def block_plan(n_in: int, n_out: int):
     """Gather-free layout: outputs in blocks of L samples, within which the left index takes at
     most two values, so every block needs only 3 consecutive control samples starting at base[m].
 
@@ -50,7 +50,7 @@ def upsample(signal, n_out: int):
     """Upsample [..., n_in] control samples to [..., n_out] audio samples, bit-exact with torch's
     CPU kernel (fma(x0, 1 - w, x1 * w)), without an audio-rate gather (slow on XLA:CPU)."""
     n_in = signal.shape[-1]
-    base, dl, dr, w0, w1 = _block_plan(n_in, n_out)
+    base, dl, dr, w0, w1 = block_plan(n_in, n_out)
     x0, x1, x2 = (signal[..., np.minimum(base + k, n_in - 1)][..., None] for k in range(3))
     x_left = jnp.where(dl == 0, x0, x1)
     x_right = jnp.where(dr == 0, x0, jnp.where(dr == 1, x1, x2))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
 from jaxsynth import libm
-from jaxsynth.dsp import TWO_PI, accurate_cumsum, midi_to_hz
+from jaxsynth.dsp import TWO_PI, accurate_cumsum, materialize, midi_to_hz
 from jaxsynth.parameters import PI
 
 MIDI_MAX = 127.0
@@ -17,9 +16,9 @@ def phase(midi_f0, tuning, mod_depth, initial_phase, pitch_mod, sample_rate: flo
     (semitones, clamped to MIDI [0, 127]) as Hz, integrated over time, plus the initial phase."""
     control = jnp.clip((midi_f0 + tuning)[..., None] + mod_depth[..., None] * pitch_mod, 0.0, MIDI_MAX)
     # Materialize the (costly) increments once; otherwise XLA re-fuses them into every consumer.
-    increment = jax.lax.optimization_barrier(libm.div(TWO_PI * midi_to_hz(control), sample_rate))
+    increment = materialize(libm.div(TWO_PI * midi_to_hz(control), sample_rate))
     bound = TWO_PI * 440.0 * 2.0 ** ((MIDI_MAX - 69.0) / 12.0) * 1.001 / sample_rate
-    return jax.lax.optimization_barrier(accurate_cumsum(increment, bound) + initial_phase[..., None])
+    return materialize(accurate_cumsum(increment, bound) + initial_phase[..., None])
 
 
 def sine(argument):
@@ -32,7 +31,7 @@ def partials(midi_f0, tuning, mod_depth):
     reach (midi_f0 + tuning + max(mod_depth, 0)), fewer partials for higher notes."""
     max_f0 = midi_to_hz(midi_f0 + tuning + jnp.maximum(mod_depth, 0.0))
     # Materialized, so that XLA does not recompute it for every sample it broadcasts to.
-    return jax.lax.optimization_barrier(libm.div(12000.0, max_f0 * jnp.log10(max_f0)))
+    return materialize(libm.div(12000.0, max_f0 * jnp.log10(max_f0)))
 
 
 def square_saw(argument, midi_f0, tuning, mod_depth, shape):

@@ -19,9 +19,12 @@ from jaxsynth import parameters as P
 from jaxsynth import vco as vco_lib
 from jaxsynth.config import SynthConfig
 from jaxsynth.dsp import materialize
+from jaxsynth.kernel_scalars import SCALARS
 from jaxsynth.keyboard import keyboard
 from jaxsynth.mixer import audio_mixer
 from jaxsynth.modulation import modulation_mixer
+from jaxsynth.subset import ParameterSubset
+from jaxsynth.parameters import MODULES, N_PARAMETERS, PARAMETER_NAMES, RANGES
 from jaxsynth.noise import NOISE_ROWS, check_noise_rows, expand_noise, tile_rows, white_noise
 from jaxsynth.upsample import upsample
 from jaxsynth.vca import vca
@@ -31,26 +34,6 @@ from jaxsynth.vca import vca
 ADSR_MODULES = ("adsr_1", "adsr_2", "lfo_1_rate_adsr", "lfo_1_amp_adsr", "lfo_2_rate_adsr", "lfo_2_amp_adsr")
 LFO_MODULES = ("lfo_1", "lfo_2")
 
-# Modules in torchsynth's `named_parameters()` order, with their parameter ranges.
-MODULES: tuple[tuple[str, tuple[P.ParameterRange, ...]], ...] = (
-    ("keyboard", P.keyboard_ranges()),
-    ("adsr_1", P.adsr_ranges()),
-    ("adsr_2", P.adsr_ranges()),
-    ("lfo_1", P.lfo_ranges()),
-    ("lfo_2", P.lfo_ranges()),
-    ("lfo_1_amp_adsr", P.adsr_ranges()),
-    ("lfo_2_amp_adsr", P.adsr_ranges()),
-    ("lfo_1_rate_adsr", P.adsr_ranges()),
-    ("lfo_2_rate_adsr", P.adsr_ranges()),
-    ("mod_matrix", P.mod_matrix_ranges()),
-    ("vco_1", P.vco_ranges()),
-    ("vco_2", P.vco_ranges(with_shape=True)),
-    ("mixer", P.mixer_ranges()),
-)
-
-PARAMETER_NAMES: tuple[str, ...] = tuple(f"{m}/{r.name}" for m, ranges in MODULES for r in ranges)
-RANGES: tuple[P.ParameterRange, ...] = tuple(r for _, ranges in MODULES for r in ranges)
-N_PARAMETERS = len(PARAMETER_NAMES)  # 78
 
 
 def to_physical(params01):
@@ -143,16 +126,17 @@ def _levels(p):
     return jnp.stack([p["mixer"]["vco_1"], p["mixer"]["vco_2"], p["mixer"]["noise"]], axis=-1)
 
 
-def _kernel_scalars(physical):
-    """Per-patch scalars of the CPU kernel, [..., 11] (see `cpu_kernel._render_rows`)."""
+def kernel_scalars(physical):
+    """Per-patch scalars of the CPU kernel, [..., N_SCALARS] in `kernel_scalars.SCALARS` order."""
     p = _split(physical)
     midi_f0, v1, v2 = p["keyboard"]["midi_f0"], p["vco_1"], p["vco_2"]
-    columns = [
-        midi_f0 + v1["tuning"], v1["mod_depth"], v1["initial_phase"],
-        midi_f0 + v2["tuning"], v2["mod_depth"], v2["initial_phase"],
-        vco_lib.partials(midi_f0, v2["tuning"], v2["mod_depth"]), v2["shape"],
-    ]
-    return jnp.concatenate([jnp.stack(columns, axis=-1), _levels(p)], axis=-1)
+    values = {
+        "pitch_1": midi_f0 + v1["tuning"], "depth_1": v1["mod_depth"], "phase0_1": v1["initial_phase"],
+        "pitch_2": midi_f0 + v2["tuning"], "depth_2": v2["mod_depth"], "phase0_2": v2["initial_phase"],
+        "partials": vco_lib.partials(midi_f0, v2["tuning"], v2["mod_depth"]), "shape": v2["shape"],
+        "level_1": p["mixer"]["vco_1"], "level_2": p["mixer"]["vco_2"], "level_noise": p["mixer"]["noise"],
+    }
+    return jnp.stack([values[name] for name in SCALARS], axis=-1)
 
 
 def _audio_from_targets_cpu(physical, ctrl_targets, noise, config: SynthConfig):
@@ -163,37 +147,48 @@ def _audio_from_targets_cpu(physical, ctrl_targets, noise, config: SynthConfig):
     check_noise_rows(noise.shape, lead, config.buffer_size)
     # Give noise one row axis per batch axis, so that vmap's broadcasting keeps them aligned.
     noise = noise.reshape((1,) * max(0, len(lead) + 1 - noise.ndim) + noise.shape)
-    return cpu_kernel.render_rows(ctrl_targets, jax.lax.stop_gradient(noise), _kernel_scalars(physical), float(config.sample_rate))
+    return cpu_kernel.render_rows(ctrl_targets, jax.lax.stop_gradient(noise), kernel_scalars(physical), float(config.sample_rate))
 
 
 IMPLEMENTATIONS = ("xla", "cpu_kernel")
 
 
-def render_physical(physical, noise, config: SynthConfig, impl: str = "xla"):
+def default_impl() -> str:
+    """The fastest implementation for JAX's default backend."""
+    return "cpu_kernel" if jax.default_backend() == "cpu" else "xla"
+
+
+def resolve_impl(impl: str | None) -> str:
+    """The one place the implementation is decided: `impl` as given, or for None `default_impl()`.
+
+    "xla" is pure JAX on any backend; "cpu_kernel" runs the audio-rate stage as compiled numba
+    loops on the host (forward and reverse mode, same results, several times faster on CPU).
+    """
+    impl = default_impl() if impl is None else impl
+    if impl not in IMPLEMENTATIONS:
+        raise ValueError(f"unknown impl {impl!r}; valid: {', '.join(IMPLEMENTATIONS)}")
+    return impl
+
+
+def render_physical(physical, noise, config: SynthConfig, impl: str | None = None):
     """Audio [..., buffer_size] from physical parameters [..., 78] and white noise.
 
     noise: [..., buffer_size] broadcastable to the batch, or [r, buffer_size] whose rows repeat
     over a 1-D batch that is a multiple of r (torchsynth's reproducible mode keeps r = 32).
-
-    impl: "xla" (pure JAX, any backend) or "cpu_kernel" (the audio-rate stage as compiled numba
-    loops on the host, forward and reverse mode, same results, several times faster on CPU).
+    impl: "xla", "cpu_kernel", or None for the backend's default (`resolve_impl`).
     """
     ctrl = control_targets(physical, config)
-    if impl == "xla":
-        return audio_from_targets(physical, ctrl, noise, config)
-    if impl == "cpu_kernel":
+    if resolve_impl(impl) == "cpu_kernel":
         return _audio_from_targets_cpu(physical, ctrl, noise, config)
-    raise ValueError(f"unknown impl {impl!r}; valid: {', '.join(IMPLEMENTATIONS)}")
+    return audio_from_targets(physical, ctrl, noise, config)
 
 
-def render(params01, noise, config: SynthConfig, impl: str = "xla"):
-    """Audio [..., buffer_size] float32 from parameters [..., 78] in [0, 1]; pure and jittable."""
+def render(params01, noise, config: SynthConfig, impl: str | None = None):
+    """Audio [..., buffer_size] float32 from parameters [..., 78] in [0, 1]; pure and jittable.
+
+    impl: "xla", "cpu_kernel", or None for the backend's default (`resolve_impl`).
+    """
     return render_physical(to_physical(params01), noise, config, impl)
-
-
-def default_impl() -> str:
-    """The fastest implementation for JAX's default backend."""
-    return "cpu_kernel" if jax.default_backend() == "cpu" else "xla"
 
 
 class ParameterError(ValueError):
@@ -217,9 +212,7 @@ class Voice:
     def __init__(self, config: SynthConfig = SynthConfig(), noise_seed: int = 13, impl: str | None = None):
         self.config = config
         self.noise_seed = noise_seed
-        self.impl = default_impl() if impl is None else impl
-        if self.impl not in IMPLEMENTATIONS:
-            raise ValueError(f"unknown impl {self.impl!r}; valid: {', '.join(IMPLEMENTATIONS)}")
+        self.impl = resolve_impl(impl)
         self._render = jax.jit(functools.partial(render, config=config, impl=self.impl))
 
     @property
@@ -228,10 +221,7 @@ class Voice:
 
     def index(self, name: str) -> int:
         """Column of a `module/param` name."""
-        try:
-            return self.parameter_names.index(name)
-        except ValueError:
-            raise KeyError(f"unknown parameter {name!r}; valid names: {', '.join(self.parameter_names)}") from None
+        return P.parameter_index(name)
 
     @functools.cached_property
     def noise_rows(self) -> jax.Array:
@@ -280,14 +270,11 @@ class Voice:
 
     def random_params(self, key, batch: int | None = None):
         """Uniform [batch, 78] in [0, 1), the way torchsynth randomizes a Voice."""
-        batch = self.config.batch_size if batch is None else batch
-        return jax.random.uniform(key, (batch, N_PARAMETERS), jnp.float32)
+        return P.random_params(key, self.config.batch_size if batch is None else batch)
 
     def subset(self, free: list[str] | tuple[str, ...], fixed: Mapping[str, float]):
         """A `ParameterSubset` that trains on `free` names with the others held at `fixed` (0-1)."""
-        from jaxsynth.subset import ParameterSubset
-
-        return ParameterSubset.create(self, free, fixed)
+        return ParameterSubset.create(free, fixed)
 
 
 def validate_params(params01, names, ranges, label: str = "params01") -> None:

@@ -42,7 +42,7 @@ def test_finite_at_random_patches_and_every_extreme(impl):
     rng = np.random.default_rng(0)
     extremes, labels = parity.extreme_patches(rng)
     params = np.concatenate([parity.random_patches(rng, 36), extremes])
-    target = voice_lib.render(jnp.asarray(parity.random_patches(rng, 1)), _noise(), CONFIG)
+    target = voice_lib.render(jnp.asarray(parity.random_patches(rng, 1)), _noise(), CONFIG, "xla")
     bad = []
     for start in range(0, len(params), 32):
         grads = np.asarray(_grad(impl)(jnp.asarray(params[start : start + 32]), target, _noise(), impl))
@@ -71,10 +71,10 @@ def test_matches_finite_differences():
     An MSE loss: a log-spectral one is too rough in float32 for differences to converge."""
     rng = np.random.default_rng(3)
     params = parity.random_patches(rng, 4) * 0.6 + 0.2
-    target = jnp.asarray(voice_lib.render(jnp.asarray(parity.random_patches(rng, 1)), _noise(), CONFIG))
+    target = jnp.asarray(voice_lib.render(jnp.asarray(parity.random_patches(rng, 1)), _noise(), CONFIG, "xla"))
 
     def mse(p):
-        return jnp.mean((voice_lib.render(p, _noise(), CONFIG) - target) ** 2)
+        return jnp.mean((voice_lib.render(p, _noise(), CONFIG, "xla") - target) ** 2)
 
     f = jax.jit(mse)
     grad = np.asarray(jax.jit(jax.grad(mse))(jnp.asarray(params)))
@@ -103,7 +103,7 @@ def test_matches_torch_autograd(tb):
     loss.backward()
     torch_grad = np.stack([p.grad.numpy() for _, p in tvoice.named_parameters()], axis=1)
     noise = jnp.asarray(tb.read_noise(tvoice, unique_rows=True))
-    ours = np.asarray(jax.grad(lambda p: jnp.mean(voice_lib.render(p, noise, config) ** 2))(jnp.asarray(params)))
+    ours = np.asarray(jax.grad(lambda p: jnp.mean(voice_lib.render(p, noise, config, "xla") ** 2))(jnp.asarray(params)))
     finite = np.isfinite(torch_grad)
     assert finite.mean() > 0.9
     a, b = ours[finite], torch_grad[finite]
