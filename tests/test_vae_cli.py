@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import load_script
 
-from vae import run
+from vae import run, run_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train.py"
@@ -26,13 +26,13 @@ def test_tiny_run_writes_a_loadable_run(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "scale tiny expands to: --n-patches 64" in done.stdout and "beta = " in done.stdout
-    paths = run.RunPaths(out)
+    paths = run_files.RunPaths(out)
     for path in (paths.config, paths.metrics, paths.metrics_csv, paths.curve, paths.checkpoints / "best",
                  paths.checkpoints / "latest", data_path, data_path.with_suffix(".json")):
         assert path.exists(), path
     config = json.loads(paths.config.read_text())
     beta = config["phases"][0]["beta"]
-    records = run.read_metrics(out)
+    records = run_files.read_metrics(out)
     assert len(records) == 2 and all(r["beta"] == beta > 0 for r in records)
     assert {"train/spectral", "val/recon", "val/clamp", "val/kl", "val/total", "lr"} <= set(records[0])
     loaded = run.load_run(out)
@@ -40,7 +40,7 @@ def test_tiny_run_writes_a_loadable_run(tmp_path):
     assert rec.shape == (8, 63) and np.isfinite(rec).all()
 
     assert _cli().main(["--resume", "--out", str(out), "--quiet"]) == 0  # Finished: nothing left to train.
-    assert len(run.read_metrics(out)) == 2
+    assert len(run_files.read_metrics(out)) == 2
 
 
 def test_bad_input_is_explained(tmp_path, capsys):

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig, Voice
-from jaxsynth.voice import default_impl
 from vae import data, models, presets, train
 from vae.models import ModelConfig
-from vae.run import LossConfig
+from vae.config import LossConfig
 
 
 def _kernels(tree):
@@ -59,10 +58,10 @@ def _spectral_grads(synth_head: bool):
     """
     synth = SynthConfig(batch_size=4, sample_rate=4000, buffer_size_seconds=0.1)
     voice = Voice(synth)
-    subset = data.parameter_subset(voice)
+    subset = data.parameter_subset()
     model = ModelConfig(63, (32, 16), 8, synth_head)
     obj = train.Objective(model, synth, subset, LossConfig("sclp", "stft", presets.feature_config_for(synth)),
-                          recon=True, spectral=True, batch_size=4, impl=default_impl())
+                          recon=True, spectral=True, batch_size=4)
     params = models.init(model, 0)["params"]
     # Pull the decoder's raw outputs into (0, 1) so the clamp passes gradients for most outputs.
     params = jax.tree_util.tree_map_with_path(

@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 
 from jaxsynth import SynthConfig
-from vae import data, presets, run
+from vae import config as config_lib
+from vae import data, presets
 from vae.features import FeatureConfig
 
 
@@ -83,7 +84,7 @@ def test_build_config_phases_and_json_round_trip(tiny_dataset, tmp_path):
     exp1 = presets.build_config(_resolve(["--case", "Exp1-SCL"]), tiny_dataset, tmp_path / "d.npz")
     assert len(exp1.phases) == 1 and exp1.phases[0].beta is None and not exp1.model.synth_head
     for config in (exp1, exp3):
-        assert run.from_json(run.to_json(config)) == config
+        assert config_lib.from_json(config_lib.to_json(config)) == config
     assert exp1.subset().size == 63
 
 
@@ -91,6 +92,6 @@ def test_build_config_rejects_mismatched_dataset(tiny_dataset, tmp_path):
     with pytest.raises(data.DatasetError, match="has 63 free parameters but the model expects 78"):
         presets.build_config(_resolve(["--all-params"]), tiny_dataset, tmp_path / "d.npz")
     with pytest.raises(ValueError, match="unknown spectral loss 'l2'"):
-        run.LossConfig(spectral="l2")
+        config_lib.LossConfig(spectral="l2")
     with pytest.raises(ValueError, match="unknown feature 'mel'"):
-        dataclasses.replace(run.LossConfig(), feature="mel")
+        dataclasses.replace(config_lib.LossConfig(), feature="mel")

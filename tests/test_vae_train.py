@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig
-from vae import data, models, presets, run, train
+from vae import data, models, presets, run, run_files, train
 from vae.models import ModelConfig
-from vae.run import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
+from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig, from_json
 
 TIME_KEYS = ("epoch_time_s", "elapsed_s")
 
@@ -70,19 +70,19 @@ def uninterrupted(dataset_file, tmp_path_factory):
 def test_uninterrupted_run_layout(uninterrupted):
     out, result = uninterrupted
     assert result.step == 18  # 2 phases x 3 epochs x 48/16 steps.
-    records = run.read_metrics(out)
+    records = run_files.read_metrics(out)
     assert [(r["phase_name"], r["epoch"], r["step"]) for r in records] == [
         ("pretrain", 1, 3), ("pretrain", 2, 6), ("pretrain", 3, 9),
         ("second", 1, 12), ("second", 2, 15), ("second", 3, 18)]
     assert [r["lr"] for r in records[3:]] == pytest.approx([5e-4, 2.5e-4, 1.25e-4])
-    paths = run.RunPaths(out)
+    paths = run_files.RunPaths(out)
     for path in (paths.config, paths.metrics, paths.metrics_csv, paths.curve):
         assert path.exists(), path
-    assert run.load_config(out) == _config_from(out)
+    assert run_files.load_config(out) == _config_from(out)
 
 
 def _config_from(out):
-    return run.from_json(run.RunPaths(out).config.read_text())
+    return from_json(run_files.RunPaths(out).config.read_text())
 
 
 def test_resume_after_crashes_matches_uninterrupted_run(dataset_file, uninterrupted, tmp_path):
@@ -92,18 +92,18 @@ def test_resume_after_crashes_matches_uninterrupted_run(dataset_file, uninterrup
     # Mid-epoch (latest at step 4), last step of a phase (latest at 8), mid phase 2 (latest at 12).
     with pytest.raises(Crash):
         train.train(config, out, dataset_file[0], show_progress=False, on_step=_crash_at(5))
-    assert [r["step"] for r in run.read_metrics(out)] == [3]
+    assert [r["step"] for r in run_files.read_metrics(out)] == [3]
     for crash in (9, 13):
         with pytest.raises(Crash):
-            train.train(run.load_config(out), out, dataset_file[0], resume=True, show_progress=False,
+            train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False,
                         on_step=_crash_at(crash))
-    result = train.train(run.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
+    result = train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
     assert result.step == expected.step == 18
-    assert _strip(run.read_metrics(out)) == _strip(run.read_metrics(straight))
+    assert _strip(run_files.read_metrics(out)) == _strip(run_files.read_metrics(straight))
     for which in ("best", "latest"):
         a, b = _params(out, which), _params(straight, which)
         assert jax.tree.all(jax.tree.map(lambda u, v: bool(jnp.array_equal(u, v)), a, b)), which
-    again = train.train(run.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
+    again = train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
     assert again.step == 18  # A finished run resumes to "done" without training.
 
 
@@ -117,7 +117,7 @@ def test_nan_stops_with_step_terms_and_last_good_checkpoint(dataset_file, tmp_pa
     config = _config(dataset_file, lr=1e30, checkpoint_every=1)
     with pytest.raises(train.NonFiniteLossError, match=r"non-finite loss at step (\d+).*bad terms: \[") as err:
         train.train(config, out, dataset_file[0], show_progress=False)
-    failure = json.loads(run.RunPaths(out).failure.read_text())
+    failure = json.loads(run_files.RunPaths(out).failure.read_text())
     assert f"step {failure['step']} " in str(err.value)
     assert failure["bad_terms"] and failure["last_good_checkpoint_step"] == failure["step"] - 1
     good = run.load_run(out, "latest")

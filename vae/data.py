@@ -18,6 +18,7 @@ physical units, i.e. route off (`FROZEN_ROUTE_VALUE`). `all_params=True` frees a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from pathlib import Path
@@ -27,7 +28,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from jaxsynth import ParameterSubset, Voice
+from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, ParameterSubset, parameter_range, random_params
 
 FORMAT = "jaxsynth-vae-dataset/1"
 SPLITS = ("train", "val", "test")
@@ -74,12 +75,18 @@ class DataConfig:
             )
 
 
-def parameter_subset(voice: Voice, all_params: bool = False) -> ParameterSubset:
+@functools.lru_cache(maxsize=2)
+def parameter_subset(all_params: bool = False) -> ParameterSubset:
     """The 63 thesis parameters (others frozen off), or all 78 with `all_params`."""
-    routes = [n for n in voice.parameter_names if n.startswith("mod_matrix/")]
+    routes = [n for n in PARAMETER_NAMES if n.startswith("mod_matrix/")]
     frozen = {} if all_params else {n: FROZEN_ROUTE_VALUE for n in routes if n not in THESIS_ROUTES}
-    free = [n for n in voice.parameter_names if n not in frozen]
-    return voice.subset(free, frozen)
+    free = [n for n in PARAMETER_NAMES if n not in frozen]
+    return ParameterSubset.create(free, frozen)
+
+
+def n_free(all_params: bool = False) -> int:
+    """Free parameters of a dataset: 63 (the thesis's), or all 78 with `all_params`."""
+    return parameter_subset(all_params).size
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -109,18 +116,17 @@ class Dataset:
     def counts(self) -> dict[str, int]:
         return {s: len(getattr(self, s)) for s in SPLITS}
 
-    def subset(self, voice: Voice) -> ParameterSubset:
+    def subset(self) -> ParameterSubset:
         """The `ParameterSubset` that expands these k columns to the synth's 78."""
-        return voice.subset(self.names, dict(self.fixed))
+        return ParameterSubset.create(self.names, dict(self.fixed))
 
 
-def generate(config: DataConfig, voice: Voice | None = None) -> Dataset:
+def generate(config: DataConfig) -> Dataset:
     """Draws `config.n_patches` uniform patches and splits them with `config.seed`."""
-    voice = Voice() if voice is None else voice
-    subset = parameter_subset(voice, config.all_params)
+    subset = parameter_subset(config.all_params)
     key = jax.random.PRNGKey(config.seed)
     draw_key, split_key = jax.random.split(key)
-    patches = np.asarray(subset.select(voice.random_params(draw_key, config.n_patches)), np.float32)
+    patches = np.asarray(subset.select(random_params(draw_key, config.n_patches)), np.float32)
     order = np.asarray(jax.random.permutation(split_key, config.n_patches))
     bounds = np.cumsum(config.split)[:-1]
     train, val, test = (patches[idx] for idx in np.split(order, bounds))
@@ -139,9 +145,8 @@ def paths(path: str | Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
 
 
-def save(dataset: Dataset, path: str | Path, voice: Voice | None = None, progress: bool = True) -> tuple[Path, Path]:
+def save(dataset: Dataset, path: str | Path, progress: bool = True) -> tuple[Path, Path]:
     """Writes NAME.npz and NAME.json (see module doc); returns their paths."""
-    voice = Voice() if voice is None else voice
     npz_path, json_path = paths(path)
     npz_path.parent.mkdir(parents=True, exist_ok=True)
     fixed_names = [n for n, _ in dataset.fixed]
@@ -157,14 +162,14 @@ def save(dataset: Dataset, path: str | Path, voice: Voice | None = None, progres
             **{s: np.asarray(getattr(dataset, s), np.float32) for s in SPLITS},
         )
     with open(json_path, "w") as f:
-        for chunk in _json_chunks(dataset, voice, progress):
+        for chunk in _json_chunks(dataset, progress):
             f.write(chunk)
     return npz_path, json_path
 
 
-def _describe(voice: Voice, name: str, physical_value: float | None = None) -> dict:
+def _describe(name: str, physical_value: float | None = None) -> dict:
     module, parameter = name.split("/", 1)
-    r = voice.ranges[voice.index(name)]
+    r = parameter_range(name)
     out = {"name": name, "module": module, "parameter": parameter, "min": r.minimum, "max": r.maximum,
            "curve": r.curve, "symmetric": r.symmetric}
     if physical_value is not None:
@@ -182,14 +187,14 @@ def _record_template(names: tuple[str, ...]) -> str:
     return "{{" + body + "}}"
 
 
-def _physical(voice: Voice, names: tuple[str, ...], x01: np.ndarray) -> np.ndarray:
+def _physical(names: tuple[str, ...], x01: np.ndarray) -> np.ndarray:
     """[n, k] in [0, 1] -> [n, k] float64 physical values of the named parameters.
 
     The JSON stores float64 physical values so that it converts back to [0, 1] losslessly
     (see `ParameterRange.from_0to1_float64`).
     """
     x01 = np.asarray(x01, np.float64)
-    cols = [voice.ranges[voice.index(name)].from_0to1_float64(x01[:, j]) for j, name in enumerate(names)]
+    cols = [parameter_range(name).from_0to1_float64(x01[:, j]) for j, name in enumerate(names)]
     return np.stack(cols, axis=-1) if cols else np.zeros((len(x01), 0))
 
 
@@ -200,25 +205,25 @@ def _normalized(ranges, physical: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def _json_chunks(dataset: Dataset, voice: Voice, progress: bool) -> Iterator[str]:
+def _json_chunks(dataset: Dataset, progress: bool) -> Iterator[str]:
     """The JSON file as a stream of strings (physical values as float64, shortest round-trip form)."""
     fixed_names = tuple(n for n, _ in dataset.fixed)
-    fixed_physical = _physical(voice, fixed_names, np.array([[v for _, v in dataset.fixed]], np.float32))[0]
-    fixed = [dict(_describe(voice, n, float(p)), value_0to1=v) for (n, v), p in zip(dataset.fixed, fixed_physical)]
+    fixed_physical = _physical(fixed_names, np.array([[v for _, v in dataset.fixed]], np.float32))[0]
+    fixed = [dict(_describe(n, float(p)), value_0to1=v) for (n, v), p in zip(dataset.fixed, fixed_physical)]
     header = {
         "format": FORMAT,
         "synth": "torchsynth 1.0.2 Voice (jaxsynth port)",
         "sampling": "each free parameter uniform in [0, 1) (Voice.random_params), stored in physical units",
         "seed": dataset.seed,
         "counts": dataset.counts,
-        "parameters": [_describe(voice, n) for n in dataset.names],
+        "parameters": [_describe(n) for n in dataset.names],
         "fixed": fixed,
     }
     yield json.dumps(header, indent=1)[:-2] + ",\n"  # Reopen the object for the splits.
     template = _record_template(dataset.names)
     bar = tqdm(total=sum(dataset.counts.values()), desc="write json", unit="patch", disable=not progress)
     for s_index, split in enumerate(SPLITS):
-        physical = _physical(voice, dataset.names, getattr(dataset, split)).tolist()
+        physical = _physical(dataset.names, getattr(dataset, split)).tolist()
         yield f' "{split}": [\n'
         for i, row in enumerate(physical):
             sep = ",\n" if i + 1 < len(physical) else "\n"
@@ -229,34 +234,33 @@ def _json_chunks(dataset: Dataset, voice: Voice, progress: bool) -> Iterator[str
     yield "}\n"
 
 
-def load(path: str | Path, voice: Voice | None = None, progress: bool = True) -> Dataset:
+def load(path: str | Path, progress: bool = True) -> Dataset:
     """Reads a .npz (fast) or .json dataset, validating names, counts and ranges.
 
     Raises `DatasetError` naming the first bad record: split, record index, parameter, value
     and its valid range.
     """
-    voice = Voice() if voice is None else voice
     path = Path(path)
     if not path.exists():
         raise DatasetError(f"dataset file {path} does not exist (make one with scripts/make_dataset.py)")
     if path.suffix == ".npz":
         dataset = _load_npz(path)
     elif path.suffix == ".json":
-        dataset = _load_json(path, voice, progress)
+        dataset = _load_json(path, progress)
     else:
         raise DatasetError(f"dataset {path} must be a .npz or .json file")
-    _check_names(path, dataset, voice)
+    _check_names(path, dataset)
     for split in SPLITS:
-        _check_unit_range(path, split, getattr(dataset, split), dataset.names, voice)
+        _check_unit_range(path, split, getattr(dataset, split), dataset.names)
     return dataset
 
 
-def _check_unit_range(path: Path, split: str, x01: np.ndarray, names, voice: Voice) -> None:
+def _check_unit_range(path: Path, split: str, x01: np.ndarray, names) -> None:
     """Raises `DatasetError` at the first value (record order) that is not finite or not in [0, 1]."""
     bad = ~(np.isfinite(x01) & (x01 >= 0.0) & (x01 <= 1.0))
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        r = voice.ranges[voice.index(names[col])]
+        r = parameter_range(names[col])
         raise DatasetError(
             f"{path}: {split} record {row}: parameter {names[col]!r} = {float(x01[row, col])!r} is outside [0, 1] "
             f"(normalized; physical range {r.describe()})"
@@ -291,17 +295,17 @@ def _load_npz(path: Path) -> Dataset:
     return Dataset(names, fixed, *(arrays[s].astype(np.float32) for s in SPLITS), seed)
 
 
-def _check_names(path: Path, dataset: Dataset, voice: Voice) -> None:
-    unknown = [n for n in dataset.names + tuple(n for n, _ in dataset.fixed) if n not in voice.parameter_names]
+def _check_names(path: Path, dataset: Dataset) -> None:
+    unknown = [n for n in dataset.names + tuple(n for n, _ in dataset.fixed) if n not in PARAMETER_NAMES]
     if unknown:
-        raise DatasetError(f"{path}: unknown parameter names {unknown}; valid: {', '.join(voice.parameter_names)}")
+        raise DatasetError(f"{path}: unknown parameter names {unknown}; valid: {', '.join(PARAMETER_NAMES)}")
     try:
-        dataset.subset(voice)
+        dataset.subset()
     except ValueError as e:
         raise DatasetError(f"{path}: {e}") from None
 
 
-def _load_json(path: Path, voice: Voice, progress: bool) -> Dataset:
+def _load_json(path: Path, progress: bool) -> Dataset:
     with open(path) as f:
         try:
             doc = json.load(f)
@@ -312,9 +316,9 @@ def _load_json(path: Path, voice: Voice, progress: bool) -> Dataset:
     names = tuple(p["name"] for p in doc["parameters"])
     ranges = []
     for p in doc["parameters"]:
-        if p["name"] not in voice.parameter_names:
-            raise DatasetError(f"{path}: unknown parameter {p['name']!r}; valid: {', '.join(voice.parameter_names)}")
-        r = voice.ranges[voice.index(p["name"])]
+        if p["name"] not in PARAMETER_NAMES:
+            raise DatasetError(f"{path}: unknown parameter {p['name']!r}; valid: {', '.join(PARAMETER_NAMES)}")
+        r = parameter_range(p["name"])
         if (p["min"], p["max"], p["curve"], p["symmetric"]) != (r.minimum, r.maximum, r.curve, r.symmetric):
             raise DatasetError(f"{path}: range of {p['name']!r} in the file differs from the synth's {r.describe()}")
         ranges.append(r)
@@ -365,7 +369,8 @@ def _record_values(path: Path, split: str, index: int, record, names, ranges) ->
 def check_matches(dataset: Dataset, n_params: int, source: str = "dataset") -> None:
     """Raises `DatasetError` unless the dataset has `n_params` free parameters (the model's input)."""
     if dataset.size != n_params:
-        hint = "pass --all-params" if dataset.size == 78 else "drop --all-params" if dataset.size == 63 else ""
+        hint = ("pass --all-params" if dataset.size == N_PARAMETERS else "drop --all-params" if dataset.size == n_free()
+                else "")
         raise DatasetError(
             f"{source} has {dataset.size} free parameters but the model expects {n_params}"
             + (f" ({hint} or use a {n_params}-parameter dataset)" if hint else "")
@@ -374,7 +379,7 @@ def check_matches(dataset: Dataset, n_params: int, source: str = "dataset") -> N
 
 def default_path(config: DataConfig, root: str | Path = "data") -> Path:
     """data/voice{63|78}_{train}-{val}-{test}_seed{seed}.npz, the name a generated dataset is cached under."""
-    k = 78 if config.all_params else 63
+    k = n_free(config.all_params)
     return Path(root) / f"voice{k}_{'-'.join(map(str, config.split))}_seed{config.seed}.npz"
 
 

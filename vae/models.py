@@ -119,11 +119,13 @@ def clamp01(raw):
     return jnp.clip(raw, 0.0, 1.0)
 
 
-def render_pair(x01, raw, noise, subset: ParameterSubset, synth: SynthConfig, synth_head: bool, impl: str = "xla"):
+def render_pair(x01, raw, noise, subset: ParameterSubset, synth: SynthConfig, synth_head: bool,
+                impl: str | None = None):
     """(reference, decoded) audio, each [B, n], of input patches x01 [B, k] and raw decoder outputs [B, k].
 
-    Both use the same noise: [B, n], or rows [r, n] repeating over the batch; impl is jaxsynth's ('xla', or 'cpu_kernel' for a faster
-    pass on CPU, same values and gradients). The reference is data (no gradient). The decoded
+    Both use the same noise: [B, n], or rows [r, n] repeating over the batch; impl is jaxsynth's
+    ('xla', 'cpu_kernel' for a faster pass on CPU with the same values and gradients, or None
+    for the backend's default). The reference is data (no gradient). The decoded
     parameters are clamp01(raw); with synth_head=False they pass `stop_gradient` (Experiment 1,
     synth outside the model: no gradient reaches the decoder through the audio) and both are
     rendered in one synth call on a [2B, 78] batch (one copy of the synth in the compiled

@@ -24,12 +24,13 @@ import math
 from pathlib import Path
 from typing import Any, Optional
 
-from jaxsynth import SynthConfig
+from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import data as data_lib
 from vae import features, losses
 from vae.features import FeatureConfig
+from vae.help import HelpFormatter
 from vae.models import ModelConfig
-from vae.run import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
+from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 
 # Thesis defaults of every setting (Experiment 1's architecture and optimization).
 DEFAULTS: dict[str, Any] = {
@@ -118,12 +119,30 @@ def _lookup(kind: str, name: str, table: dict):
     raise ValueError(f"unknown {kind} {name!r}; valid: {', '.join(table)}")
 
 
+DESCRIPTION = """Train a SynthParam-VAE.
+
+Settings resolve in layers, later winning:
+  thesis defaults (shown below) < --case (a thesis case) < --scale (data, audio, epoch caps)
+  < flags given explicitly.
+Each layer prints the flags it expands to before training starts."""
+
+EXAMPLES = """examples:
+  %(prog)s --loss sclp --feature mfcc                           # thesis defaults (GPU-sized)
+  %(prog)s --case Exp2-LMSL-ts                                  # a thesis case
+  %(prog)s --scale quick --loss sclp --feature mfcc --out runs/quick   # minutes on 2 CPU cores
+  %(prog)s --case Exp3-MFCC --scale small --max-epochs 20       # case, then scale, then the flag
+  %(prog)s --resume --out runs/quick                            # continue a stopped run exactly
+  %(prog)s --scale quick --data-parallel --out runs/dp          # batch split over all devices
+
+scales (data and audio; --scale also caps the epochs):
+""" + "\n".join(f"  {name:7s}{s.n_patches:,} patches, {s.sample_rate} Hz x {s.buffer_seconds} s"
+                for name, s in SCALES.items())
+
+
 def parser() -> argparse.ArgumentParser:
     """The training CLI; absent flags are absent from the namespace (so presets can fill them)."""
-    p = argparse.ArgumentParser(
-        description="Train a SynthParam-VAE (thesis defaults; see --case and --scale).",
-        argument_default=argparse.SUPPRESS,
-    )
+    p = argparse.ArgumentParser(description=DESCRIPTION, epilog=EXAMPLES, formatter_class=HelpFormatter,
+                                argument_default=argparse.SUPPRESS)
     run = p.add_argument_group("run")
     run.add_argument("--case", help=f"thesis case: {', '.join(CASES)}")
     run.add_argument("--scale", help=f"data/audio/epoch scale: {', '.join(SCALES)} (default thesis)")
@@ -151,21 +170,24 @@ def parser() -> argparse.ArgumentParser:
                           "then fine-tuning without the parameter loss")
     opt.add_argument("--max-epochs", type=int, help="epoch limit of the main (or fine-tuning) phase")
     opt.add_argument("--patience", type=int, help="early-stopping patience in epochs")
-    opt.add_argument("--batch-size", type=int)
+    opt.add_argument("--batch-size", type=int, help="patches per step (and per evaluation batch)")
     opt.add_argument("--lr", type=float, help="Adam learning rate")
-    opt.add_argument("--lr-schedule", choices=["constant", "step"])
+    opt.add_argument("--lr-schedule", choices=["constant", "step"],
+                     help="constant, or step: x --lr-decay-factor at --lr-decay-start, then every --lr-decay-every")
     opt.add_argument("--lr-decay-start", type=int, help="first epoch of the step decay")
     opt.add_argument("--lr-decay-every", type=int, help="epochs between step decays")
-    opt.add_argument("--lr-decay-factor", type=float)
+    opt.add_argument("--lr-decay-factor", type=float, help="learning-rate factor at each step decay")
     opt.add_argument("--seed", type=int, help="init, step-RNG and data-order seed")
     opt.add_argument("--checkpoint-every", type=int, help="steps between mid-epoch checkpoints")
     dat = p.add_argument_group("data and synth")
     dat.add_argument("--data", help="dataset .npz/.json (default data/voice<k>_<split>_seed<s>.npz, "
                                     "generated if missing)")
-    dat.add_argument("--n-patches", type=int)
-    dat.add_argument("--split", type=int, nargs=3, metavar=("TRAIN", "VAL", "TEST"))
-    dat.add_argument("--data-seed", type=int)
-    dat.add_argument("--all-params", action=argparse.BooleanOptionalAction, help="all 78 parameters instead of 63")
+    dat.add_argument("--n-patches", type=int, help="patches generated when the dataset file is missing")
+    dat.add_argument("--split", type=int, nargs=3, metavar=("TRAIN", "VAL", "TEST"),
+                     help="patches per split (they sum to --n-patches)")
+    dat.add_argument("--data-seed", type=int, help="seed of the patches' draw and split")
+    dat.add_argument("--all-params", action=argparse.BooleanOptionalAction,
+                     help=f"all {N_PARAMETERS} parameters instead of the thesis's {data_lib.n_free()}")
     dat.add_argument("--sample-rate", type=int, help="Hz")
     dat.add_argument("--buffer-seconds", type=float, help="sound length, s")
     dat.add_argument("--control-rate", type=int, help="Hz")
@@ -258,7 +280,7 @@ def dataset_path(settings: dict[str, Any]) -> Path:
 def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path) -> RunConfig:
     """The `RunConfig` of resolved settings, training on `dataset` (stored at `path`)."""
     s = resolved.settings
-    n_params = 78 if s["all_params"] else 63
+    n_params = data_lib.n_free(s["all_params"])
     data_lib.check_matches(dataset, n_params, f"dataset {path}")
     synth = SynthConfig(batch_size=s["batch_size"], sample_rate=s["sample_rate"],
                         buffer_size_seconds=s["buffer_seconds"], control_rate=s["control_rate"])
@@ -278,7 +300,7 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
         synth=synth,
         loss=LossConfig(s["loss"], s["feature"], feature_config_for(synth), s["alpha"], s["ratio"]),
         phases=phases,
-        data=data_lib.DataConfig(sum(counts.values()), tuple(counts.values()), dataset.seed, dataset.size == 78),
+        data=data_lib.DataConfig(sum(counts.values()), tuple(counts.values()), dataset.seed, dataset.size == N_PARAMETERS),
         dataset_path=str(Path(path).absolute()),
         free_names=dataset.names,
         fixed=dataset.fixed,

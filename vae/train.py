@@ -12,6 +12,11 @@ Resume: data order is a pure function of (seed, phase, epoch) and each step's RN
 phase, epoch, batch within the epoch, early stopping, beta, partial-epoch sums). The latest
 checkpoint is saved every `checkpoint_every` steps and at each epoch end (after the best one
 and metrics.jsonl); resuming prunes what a crash left ahead of it and replays identically.
+
+Host syncs: each step's metrics stay on the device (so that dispatch runs ahead on an
+accelerator) until the epoch ends or a checkpoint is due; then they come to the host in one
+transfer, are checked in step order (the first non-finite step stops the run, before anything
+after the last good checkpoint is saved) and summed in float64 in the same order as one by one.
 """
 
 from __future__ import annotations
@@ -31,13 +36,13 @@ import optax
 from tqdm.auto import tqdm
 
 from jaxsynth import ParameterSubset, SynthConfig, Voice
-from jaxsynth.voice import default_impl
 from vae import data as data_lib
 from vae import losses, models
+from vae import run_files
 from vae import sharding as sharding_lib
-from vae import run as run_lib
+from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 from vae.models import ModelConfig
-from vae.run import LossConfig, PhaseConfig, RunConfig, RunPaths, ScheduleConfig
+from vae.run_files import RunPaths
 
 TERMS = ("total", "recon", "clamp", "spectral", "kl")
 _TRAIN_STREAM, _EVAL_STREAM, _ORDER_STREAM = 1, 2, 3  # fold_in tags of the seed's RNG streams.
@@ -56,7 +61,8 @@ class Objective:
     """Static description of one phase's loss (hashable: a jit-static argument).
 
     batch_size: patches per step (and per evaluation batch).
-    impl: jaxsynth's rendering implementation, a property of the machine rather than of the run.
+    impl: jaxsynth's rendering implementation, a property of the machine rather than of the run
+      (None: the backend's default, `jaxsynth.voice.resolve_impl`).
     """
 
     model: ModelConfig
@@ -66,13 +72,13 @@ class Objective:
     recon: bool
     spectral: bool
     batch_size: int
-    impl: str = "xla"
+    impl: Optional[str] = None
 
 
 def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
-    """The phase's objective, rendering with the fastest jaxsynth implementation for this backend."""
+    """The phase's objective, rendering with the backend's default jaxsynth implementation."""
     return Objective(config.model, config.synth, config.subset(), config.loss, phase.recon, phase.spectral,
-                     phase.batch_size, default_impl())
+                     phase.batch_size)
 
 
 def example_terms(obj: Objective, params, x, z_rng, noise, beta) -> dict[str, jax.Array]:
@@ -259,18 +265,18 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
     run_dir = Path(run_dir)
     paths = RunPaths(run_dir)
     _check_dataset(config, dataset)
-    latest, best = run_lib.checkpoint_manager(run_dir, "latest"), run_lib.checkpoint_manager(run_dir, "best")
+    latest, best = run_files.checkpoint_manager(run_dir, "latest"), run_files.checkpoint_manager(run_dir, "best")
     try:
         if resume:
             prog, records = _resume_point(config, run_dir, latest, best)
         else:
             if latest.latest_step() is not None:
                 raise FileExistsError(f"{run_dir} already holds a run; resume it or choose a new directory")
-            run_lib.write_config(run_dir, config)
+            run_files.write_config(run_dir, config)
             rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), _TRAIN_STREAM)
             prog, records = Progress(rng=tuple(int(v) for v in np.asarray(rng))), []
             prog.start_phase(0, len(config.phases))
-            run_lib.write_metrics(run_dir, records)
+            run_files.write_metrics(run_dir, records)
         loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices)
         params = None  # Set by the phase start, or restored with the optimizer state when resuming.
         while not prog.done:
@@ -279,7 +285,7 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
         latest.close()
         best.close()
     if records:
-        run_lib.plot_metrics(records, paths.curve)
+        run_files.plot_metrics(records, paths.curve)
     return TrainResult(run_dir, prog.step, _best_val(records), records)
 
 
@@ -300,13 +306,13 @@ def _resume_point(config: RunConfig, run_dir: Path, latest, best):
     step = latest.latest_step()
     if step is None:
         raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from")
-    _, _, saved = run_lib.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
+    _, _, saved = run_files.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
     prog = Progress(**{**saved, "rng": tuple(saved["rng"])})
     for s in best.all_steps():  # A best saved after the latest one belongs to an epoch we redo.
         if s > step:
             best.delete(s)
-    records = [r for r in run_lib.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
-    run_lib.write_metrics(run_dir, records)
+    records = [r for r in run_files.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
+    run_files.write_metrics(run_dir, records)
     return prog, records
 
 
@@ -328,7 +334,7 @@ class _Loop:
         return tree if self.mesh is None else sharding_lib.replicate(tree, self.mesh)
 
     def save(self, manager, prog: Progress, params) -> None:
-        run_lib.save_checkpoint(manager, prog.step, params, self.opt_state, dataclasses.asdict(prog))
+        run_files.save_checkpoint(manager, prog.step, params, self.opt_state, dataclasses.asdict(prog))
 
     def run_phase(self, prog: Progress, params, records: list):
         """Trains phase `prog.phase` from wherever `prog` stands; returns (params, config)."""
@@ -349,7 +355,7 @@ class _Loop:
             params, config = self._start_phase(prog, phase, obj, opt, noise)
         elif self.opt_state is None:  # Resumed mid-phase: params and optimizer state from the checkpoint.
             params = models.init(config.model, 0)["params"]
-            params, self.opt_state, _ = run_lib.restore_checkpoint(self.latest, prog.step, params,
+            params, self.opt_state, _ = run_files.restore_checkpoint(self.latest, prog.step, params,
                                                                    optimizer(opt).init(params))
         params, self.opt_state = self.replicate(params), self.replicate(self.opt_state)
         key = jnp.asarray(prog.rng, jnp.uint32)
@@ -359,28 +365,28 @@ class _Loop:
             while True:
                 t0 = time.time()
                 order = epoch_order(config.seed, prog.phase, prog.epoch, n_train)
+                pending: list[tuple[int, int, dict]] = []  # (step, batch, metrics on device) since the last sync
                 for b in range(prog.batch, spe):
                     params, self.opt_state, m = train_step(params, self.opt_state, self.train_x, order, b, prog.beta,
                                                            noise, key, prog.step, obj=obj, opt=opt,
                                                            batch_sharding=batch_sharding)
-                    m = {k: float(v) for k, v in jax.device_get(m).items()}
-                    self._check_finite(prog, m, f"step {prog.step + 1} (phase {phase.name!r}, epoch {prog.epoch + 1}, "
-                                                f"batch {b + 1}/{spe})")
                     prog.step, prog.batch = prog.step + 1, b + 1
-                    prog.sums = {k: prog.sums.get(k, 0.0) + v for k, v in m.items()}
+                    pending.append((prog.step, prog.batch, m))
                     if prog.step % config.checkpoint_every == 0 and prog.batch < spe:
+                        self._sync(prog, phase, spe, pending, bar)
                         self.save(self.latest, prog, params)
                     bar.update(1)
-                    bar.set_postfix(epoch=prog.epoch + 1, loss=f"{m['total']:.4g}")
                     if self.on_step is not None:
                         self.on_step(prog.step)
+                self._sync(prog, phase, spe, pending, bar)
                 val = evaluate(obj, params, self.val_x, prog.beta, noise, self.eval_key)
-                self._check_finite(prog, val, f"validation after epoch {prog.epoch + 1} (phase {phase.name!r})")
+                self._check_finite(prog.step + 1, val,
+                                   f"validation after epoch {prog.epoch + 1} (phase {phase.name!r})")
                 record = self._end_epoch(prog, phase, opt, val, time.time() - t0)
                 if record["improved"]:
                     self.save(self.best, prog, params)
                 records.append(record)
-                run_lib.write_metrics(self.run_dir, records)
+                run_files.write_metrics(self.run_dir, records)
                 bar.set_postfix(epoch=prog.epoch, val=f"{val['total']:.4g}", best=f"{prog.best:.4g}")
                 phase_done = prog.epoch >= phase.max_epochs or prog.bad_epochs >= phase.patience
                 if phase_done:
@@ -396,7 +402,7 @@ class _Loop:
         if prog.phase == 0:
             params = models.init(self.config.model, self.config.seed)["params"]
         else:
-            params, _, _ = run_lib.restore_checkpoint(self.best, None, models.init(self.config.model, 0)["params"])
+            params, _, _ = run_files.restore_checkpoint(self.best, None, models.init(self.config.model, 0)["params"])
         self.opt_state = optimizer(opt).init(params)
         beta = phase.beta if phase.spectral else 0.0
         if beta is None:
@@ -407,7 +413,7 @@ class _Loop:
             phases = list(self.config.phases)
             phases[prog.phase] = dataclasses.replace(phase, beta=beta)
             self.config = dataclasses.replace(self.config, phases=tuple(phases))
-            run_lib.write_config(self.run_dir, self.config)
+            run_files.write_config(self.run_dir, self.config)
         prog.beta, prog.fresh = float(beta), False
         return params, self.config
 
@@ -429,17 +435,29 @@ class _Loop:
         prog.epoch, prog.batch, prog.sums = epoch, 0, {}
         return record
 
-    def _check_finite(self, prog: Progress, terms: dict, where: str) -> None:
+    def _sync(self, prog: Progress, phase: PhaseConfig, spe: int, pending: list, bar) -> None:
+        """Brings the pending steps' metrics to the host in one transfer, checks each step in order
+        (`_check_finite`) and adds it to the epoch sums; empties `pending`."""
+        for (step, batch, _), m in zip(pending, jax.device_get([m for _, _, m in pending])):
+            m = {k: float(v) for k, v in m.items()}
+            self._check_finite(step, m, f"step {step} (phase {phase.name!r}, epoch {prog.epoch + 1}, "
+                                        f"batch {batch}/{spe})")
+            prog.sums = {k: prog.sums.get(k, 0.0) + v for k, v in m.items()}
+            bar.set_postfix(epoch=prog.epoch + 1, loss=f"{m['total']:.4g}")
+        pending.clear()
+
+    def _check_finite(self, step: int, terms: dict, where: str) -> None:
+        """Stops the run (failure.json, loss curve, `NonFiniteLossError`) if a term at `step` is not finite."""
         bad = {k: v for k, v in terms.items() if not math.isfinite(v)}
         if not bad:
             return
         last = self.latest.latest_step()
-        failure = {"where": where, "step": prog.step + 1, "bad_terms": sorted(bad),
+        failure = {"where": where, "step": step, "bad_terms": sorted(bad),
                    "terms": {k: repr(v) for k, v in terms.items()}, "last_good_checkpoint_step": last}
         RunPaths(self.run_dir).failure.write_text(json.dumps(failure, indent=2) + "\n")
-        records = run_lib.read_metrics(self.run_dir)
+        records = run_files.read_metrics(self.run_dir)
         if records:
-            run_lib.plot_metrics(records, RunPaths(self.run_dir).curve)
+            run_files.plot_metrics(records, RunPaths(self.run_dir).curve)
         raise NonFiniteLossError(
             f"non-finite loss at {where}: " + ", ".join(f"{k}={v}" for k, v in terms.items())
             + f"; bad terms: {sorted(bad)}. Stopped; the last good checkpoint is step {last} in "

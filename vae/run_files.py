@@ -1,0 +1,184 @@
+"""The files of a run directory: paths, config.json, orbax checkpoints, metrics and the loss curve.
+
+RUN_DIR/
+  config.json        `vae.config.RunConfig` as JSON: model, synth config, parameter subset (free
+                     names and frozen values), feature config, loss names, phases with their
+                     beta, seeds, dataset path. `load_config` rebuilds it.
+  checkpoints/best/STEP/, checkpoints/latest/STEP/
+                     orbax checkpoints, each with items `params` (Flax variables),
+                     `opt_state` (optax) and `progress` (JSON: step, phase, epoch, batch, RNG,
+                     early-stopping state, beta, partial-epoch sums).
+  metrics.jsonl      one JSON object per epoch (every loss term for train and val, beta, lr,
+                     time); metrics.csv holds the same table.
+  loss_curve.png     train/val curves of every term, phases marked.
+  failure.json       only if a loss went non-finite: step and the bad terms.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import orbax.checkpoint as ocp
+
+from vae.config import RunConfig, from_json, to_json
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPaths:
+    """The files of a run directory."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def metrics_csv(self) -> Path:
+        return self.root / "metrics.csv"
+
+    @property
+    def curve(self) -> Path:
+        return self.root / "loss_curve.png"
+
+    @property
+    def failure(self) -> Path:
+        return self.root / "failure.json"
+
+
+def write_config(run_dir: str | Path, config: RunConfig) -> None:
+    path = RunPaths(Path(run_dir)).config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_json(config) + "\n")
+
+
+def load_config(run_dir: str | Path) -> RunConfig:
+    path = RunPaths(Path(run_dir)).config
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: {run_dir} is not a run directory")
+    return from_json(path.read_text())
+
+
+# ---------------------------------------------------------------- checkpoints
+
+CHECKPOINT_KINDS = ("best", "latest")
+
+
+def checkpoint_manager(run_dir: str | Path, which: str) -> ocp.CheckpointManager:
+    """Synchronous orbax manager of RUN_DIR/checkpoints/{best,latest} (keeps the last 2)."""
+    if which not in CHECKPOINT_KINDS:
+        raise ValueError(f"unknown checkpoint {which!r}; valid: {list(CHECKPOINT_KINDS)}")
+    options = ocp.CheckpointManagerOptions(max_to_keep=2, enable_async_checkpointing=False,
+                                           cleanup_tmp_directories=True)
+    directory = (RunPaths(Path(run_dir)).checkpoints / which).absolute()
+    return ocp.CheckpointManager(directory, options=options, item_names=("params", "opt_state", "progress"))
+
+
+def save_checkpoint(manager: ocp.CheckpointManager, step: int, params, opt_state, progress: dict) -> None:
+    """Saves model params, optimizer state and the JSON progress record at `step`."""
+    if step in manager.all_steps():
+        manager.delete(step)
+    manager.save(step, args=ocp.args.Composite(
+        params=ocp.args.StandardSave(params),
+        opt_state=ocp.args.StandardSave(opt_state),
+        progress=ocp.args.JsonSave(progress),
+    ))
+
+
+def restore_checkpoint(manager: ocp.CheckpointManager, step: int | None = None, params_like=None, opt_state_like=None):
+    """(params, opt_state, progress) at `step` (default newest); states typed like the `*_like` trees.
+
+    Without `params_like` params come back as saved (nested dicts); without `opt_state_like`
+    the optimizer state is not read (None).
+    """
+    step = manager.latest_step() if step is None else step
+    if step is None:
+        raise FileNotFoundError(f"no checkpoint in {manager.directory}")
+    items = {"params": ocp.args.StandardRestore(_abstract(params_like)), "progress": ocp.args.JsonRestore()}
+    if opt_state_like is not None:
+        items["opt_state"] = ocp.args.StandardRestore(_abstract(opt_state_like))
+    out = manager.restore(step, args=ocp.args.Composite(**items))
+    params = out["params"] if params_like is None else _like(params_like, out["params"])
+    opt_state = None if opt_state_like is None else _like(opt_state_like, out["opt_state"])
+    return params, opt_state, out["progress"]
+
+
+def _abstract(tree):
+    return None if tree is None else jax.tree.map(ocp.utils.to_shape_dtype_struct, tree)
+
+
+def _like(reference, restored):
+    """Restored leaves in the reference's tree structure (orbax returns plain tuples for namedtuples).
+
+    Leaves go through host memory so they come back uncommitted, like freshly created arrays:
+    orbax's device-committed arrays would make the jitted steps compile a second time.
+    """
+    leaves = [jnp.asarray(np.asarray(x)) for x in jax.tree.leaves(restored)]
+    return jax.tree.unflatten(jax.tree.structure(reference), leaves)
+
+
+# -------------------------------------------------------------------- metrics
+
+
+def read_metrics(run_dir: str | Path) -> list[dict]:
+    path = RunPaths(Path(run_dir)).metrics
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def write_metrics(run_dir: str | Path, records: list[dict]) -> None:
+    """Rewrites metrics.jsonl and metrics.csv with `records` (one per epoch)."""
+    paths = RunPaths(Path(run_dir))
+    paths.metrics.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with open(paths.metrics_csv, "w", newline="") as f:
+        if records:
+            writer = csv.DictWriter(f, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+
+
+def plot_metrics(records: list[dict], path: str | Path) -> None:
+    """Loss-curve PNG: one panel per loss term, train and val against epoch, phases marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    terms = [k[len("train/"):] for k in (records[0] if records else {}) if k.startswith("train/")]
+    cols = 3
+    rows = max(1, math.ceil(len(terms) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    x = np.arange(1, len(records) + 1)
+    starts = [i + 1 for i, r in enumerate(records) if r["epoch"] == 1 and i > 0]
+    for ax, term in zip(axes.flat, terms):
+        for split in ("train", "val"):
+            y = np.array([r.get(f"{split}/{term}", np.nan) for r in records], float)
+            ax.plot(x, y, label=split)
+            if np.all(y[np.isfinite(y)] > 0) and np.isfinite(y).any():
+                ax.set_yscale("log")
+        for s in starts:
+            ax.axvline(s - 0.5, color="gray", linestyle=":", linewidth=1)
+        ax.set_title(term)
+        ax.set_xlabel("epoch (all phases)")
+        ax.legend()
+    for ax in list(axes.flat)[len(terms):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
