@@ -1,28 +1,55 @@
-"""Synth throughput: jaxsynth vs torchsynth 1.0.2, rendering 1-second 44.1 kHz sounds, same run.
+"""Synth throughput: jaxsynth vs torchsynth 1.0.2 vs SynthAX 0.2.2, 1-second 44.1 kHz sounds, one process.
 
     python benchmarks/synth_throughput.py [--batches 32 128 512] [--repeats 7] [--impl cpu_kernel]
 
-Both render a batch of given parameters (torchsynth: `Voice.output()` under no_grad; jaxsynth:
-the jitted `Voice.render`, after warm-up, blocked until ready). Timings alternate between the
-two synths and the median of the repeats is reported, so load on a shared machine hits both
-alike. Prints sounds/s and times-faster-than-realtime for each, and the jaxsynth/torchsynth
-ratio at batch 128 (of the medians) as the last line; minima and maxima are printed too, since
-torchsynth's time per call varies by 2x from call to call on this machine. Writes a PNG next to the numbers with --plot.
+Each synth renders a batch of the same given parameters:
+  * torchsynth: `Voice.output()` under no_grad (skipped, with a message, without the torch extra);
+  * jaxsynth, raw: the jitted pure function `jaxsynth.render(params, noise, config, impl)` on device
+    arrays (what a user's own jitted code calls);
+  * jaxsynth, `Voice.render`: the public convenience method (eager input validation, default noise
+    rows, then the same jitted function), so its overhead over the raw call shows;
+  * SynthAX: its Flax `Voice.apply` jitted, on the same patch mapped to its parameter tree
+    (`benchmarks/synthax_compare.py`; skipped, with a message, without the `bench` extra).
+All after warm-up (compilation), blocked until ready. Timings alternate between the synths repeat
+by repeat (the starting synth rotating) and the median of the repeats is reported, so load on a
+shared machine hits all alike; minima and maxima are printed too (torchsynth's time per call
+varies by 2x on this machine).
+Per batch: sounds/s, times faster than realtime, and the ratios jaxsynth/torchsynth and
+jaxsynth/SynthAX (other's median time / jaxsynth `Voice.render`'s median time) in one line; the
+last line repeats the ratios at batch 128. Writes a bar chart with --plot.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import platform
 import statistics
+import sys
 import time
 import warnings
 
 import jax
 import numpy as np
 
+import jaxsynth
 from jaxsynth import SynthConfig, Voice
-from jaxsynth import torch_bridge as tb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import synthax_compare  # noqa: E402  (benchmarks/ is not a package)
+
+JAX_PUBLIC, JAX_RAW, TORCH, SYNTHAX = "jaxsynth Voice.render", "jaxsynth raw jit", "torchsynth", "SynthAX"
+
+
+def torch_missing() -> str | None:
+    try:
+        from jaxsynth import torch_bridge as tb
+
+        tb.import_torchsynth()
+    except ImportError as err:
+        return str(err)
+    return None
 
 
 def _time(fn) -> float:
@@ -31,39 +58,61 @@ def _time(fn) -> float:
     return time.perf_counter() - start
 
 
-def measure(batch: int, seconds: float, sample_rate: int, repeats: int, impl: str | None) -> dict:
-    """Median seconds per batch for both synths at one batch size."""
-    import torch
-
+def contenders(batch: int, seconds: float, sample_rate: int, impl: str | None, synths: set[str]) -> dict:
+    """name -> zero-argument callable rendering one batch of the same patches (blocking)."""
     config = SynthConfig(batch_size=batch, sample_rate=sample_rate, buffer_size_seconds=seconds)
     params = np.random.default_rng(batch).uniform(0, 1, (batch, 78)).astype(np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tvoice = tb.torch_voice(config)
-    tb.write_params(tvoice, params)
     jvoice = Voice(config, impl=impl)
     jparams = jax.device_put(params)
-    noise = jax.device_put(jvoice.noise_rows)
-
-    def run_jax():
-        jvoice.render(jparams, noise).block_until_ready()
-
-    def run_torch():
-        with torch.no_grad():
-            tvoice.output()
-
-    run_jax()  # compile
-    run_jax()
-    run_torch()
-    t_jax, t_torch = [], []
-    for _ in range(repeats):
-        t_jax.append(_time(run_jax))
-        t_torch.append(_time(run_torch))
-    return {
-        "batch": batch, "impl": jvoice.impl,
-        "jax_s": statistics.median(t_jax), "torch_s": statistics.median(t_torch),
-        "jax_min": min(t_jax), "torch_min": min(t_torch), "jax_max": max(t_jax), "torch_max": max(t_torch),
+    noise = jax.device_put(jvoice.batch_noise(batch))
+    raw = jax.jit(functools.partial(jaxsynth.render, config=config, impl=jvoice.impl))
+    runs = {
+        JAX_PUBLIC: lambda: jvoice.render(jparams).block_until_ready(),
+        JAX_RAW: lambda: raw(jparams, noise).block_until_ready(),
     }
+    if TORCH in synths:
+        import torch
+
+        from jaxsynth import torch_bridge as tb
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tvoice = tb.torch_voice(config, reproducible=batch % 32 == 0)
+        tb.write_params(tvoice, params)
+
+        def run_torch():
+            with torch.no_grad():
+                tvoice.output()
+
+        runs[TORCH] = run_torch
+    if SYNTHAX in synths:
+        sx = synthax_compare.SynthaxVoice(config)
+        tree = jax.device_put(synthax_compare.to_synthax_params(params))
+        runs[SYNTHAX] = lambda: sx.render(tree).block_until_ready()
+    runs["impl"] = jvoice.impl
+    return runs
+
+
+def measure(batch: int, seconds: float, sample_rate: int, repeats: int, impl: str | None, synths: set[str]) -> dict:
+    """{name: [seconds per repeat]} for every synth at one batch size, interleaved repeats."""
+    runs = contenders(batch, seconds, sample_rate, impl, synths)
+    impl_name = runs.pop("impl")
+    for fn in runs.values():  # warm-up: compile, then one more call
+        fn()
+        fn()
+    times = {name: [] for name in runs}
+    order = list(runs)
+    for k in range(repeats):  # the starting synth rotates, so none always follows the same one
+        for name in order[k % len(order):] + order[:k % len(order)]:
+            times[name].append(_time(runs[name]))
+    return {"batch": batch, "impl": impl_name, "times": times}
+
+
+def ratio(r: dict, other: str) -> str:
+    t = r["times"]
+    if other not in t:
+        return "n/a"
+    return f"{statistics.median(t[other]) / statistics.median(t[JAX_PUBLIC]):.2f}"
 
 
 def main(argv=None) -> int:
@@ -75,39 +124,59 @@ def main(argv=None) -> int:
     parser.add_argument("--impl", choices=["xla", "cpu_kernel"], default=None, help="default: fastest for the backend")
     parser.add_argument("--plot", default=None, help="save a bar chart PNG here")
     args = parser.parse_args(argv)
-    import torch
 
-    print(f"# {platform.processor() or platform.machine()}, {jax.devices()[0].device_kind}, jax {jax.__version__}, "
-          f"torch {torch.__version__} ({torch.get_num_threads()} threads), {args.seconds:g} s @ {args.sample_rate} Hz")
+    synths = {TORCH, SYNTHAX}
+    versions = []
+    for name, missing in ((TORCH, torch_missing()), (SYNTHAX, synthax_compare.synthax_missing())):
+        if missing:
+            synths.discard(name)
+            print(f"# {name} column skipped: {missing}")
+    if TORCH in synths:
+        import torch
+
+        versions.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    if SYNTHAX in synths:
+        from importlib.metadata import version
+
+        versions.append(f"synthax {version('synthax')}")
+    print(f"# {platform.processor() or platform.machine()}, {jax.devices()[0].device_kind}, jax {jax.__version__}"
+          f"{''.join(', ' + v for v in versions)}, {args.seconds:g} s @ {args.sample_rate} Hz, median of {args.repeats}")
     rows = []
     for batch in args.batches:
-        r = measure(batch, args.seconds, args.sample_rate, args.repeats, args.impl)
+        r = measure(batch, args.seconds, args.sample_rate, args.repeats, args.impl, synths)
         rows.append(r)
-        for name, key in (("torchsynth", "torch"), (f"jaxsynth[{r['impl']}]", "jax")):
-            t = r[f"{key}_s"]
-            sounds = batch / t
-            print(f"batch={batch:4d} {name:22s} {t * 1e3:9.1f} ms (min {r[key + '_min'] * 1e3:.1f}, max {r[key + '_max'] * 1e3:.1f})"
+        for name, t in r["times"].items():
+            med = statistics.median(t)
+            label = f"{name}[{r['impl']}]" if name.startswith("jaxsynth") else name
+            sounds = batch / med
+            print(f"batch={batch:4d} {label:34s} {med * 1e3:9.1f} ms (min {min(t) * 1e3:.1f}, max {max(t) * 1e3:.1f})"
                   f"  {sounds:9.0f} sounds/s  {sounds * args.seconds:9.0f}x realtime")
-        print(f"batch={batch:4d} ratio jaxsynth/torchsynth = {r['torch_s'] / r['jax_s']:.2f} (of medians; "
-              f"{r['torch_min'] / r['jax_min']:.2f} of minima)")
+        overhead = statistics.median(r["times"][JAX_PUBLIC]) / statistics.median(r["times"][JAX_RAW])
+        print(f"batch={batch:4d} ratios jaxsynth/torchsynth = {ratio(r, TORCH)}, jaxsynth/SynthAX = {ratio(r, SYNTHAX)}"
+              f" (of medians, Voice.render); Voice.render / raw jit = {overhead:.3f}")
     if args.plot:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        names = [n for n in (TORCH, SYNTHAX, JAX_RAW, JAX_PUBLIC) if n in rows[0]["times"]]
         x = np.arange(len(rows))
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.bar(x - 0.2, [r["batch"] * args.seconds / r["torch_s"] for r in rows], 0.4, label="torchsynth 1.0.2")
-        ax.bar(x + 0.2, [r["batch"] * args.seconds / r["jax_s"] for r in rows], 0.4, label=f"jaxsynth [{rows[0]['impl']}]")
+        width = 0.8 / len(names)
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+        for k, name in enumerate(names):
+            label = {TORCH: "torchsynth 1.0.2", SYNTHAX: "SynthAX 0.2.2"}.get(name, f"{name} [{rows[0]['impl']}]")
+            ax.bar(x + (k - (len(names) - 1) / 2) * width,
+                   [r["batch"] * args.seconds / statistics.median(r["times"][name]) for r in rows], width, label=label)
         ax.set_xticks(x, [str(r["batch"]) for r in rows])
         ax.set_xlabel("batch size")
         ax.set_ylabel("x realtime")
-        ax.legend()
+        ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
     ref = next((r for r in rows if r["batch"] == 128), rows[-1])
-    print(f"ratio jaxsynth/torchsynth at batch {ref['batch']}: {ref['torch_s'] / ref['jax_s']:.2f}")
+    print(f"ratios at batch {ref['batch']}: jaxsynth/torchsynth = {ratio(ref, TORCH)}, "
+          f"jaxsynth/SynthAX = {ratio(ref, SYNTHAX)}")
     return 0
 
 
