@@ -2,7 +2,7 @@
 
 Each run must have been evaluated (`scripts/evaluate.py`), leaving RUN_DIR/eval/metrics.json
 and the per-example L1 errors errors/test_l1_{stft,mfcc,cqt}.npy. The tables put cases in
-rows with the best value in bold (`eval.metric_tables`); the L1 distributions of all runs
+rows with the best value in bold (`eval.tables`); the L1 distributions of all runs
 are compared per feature with `eval.stats.kruskal_per_feature` (H, p, epsilon²).
 """
 
@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from eval import metric_tables
+from eval import tables
 from eval.spectral_metrics import METRIC_FEATURES
 from eval.stats import SMALL_MEDIUM_LARGE, KruskalResult, kruskal_per_feature
 
@@ -94,12 +94,12 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
     if mismatches:
         lines += ["", f"**Warning:** the runs differ in {', '.join(mismatches)}; their spectral errors (and FAD) "
                       "are measured on different audio and are not directly comparable."]
-    lines += ["", "## FAD (thesis Tables 5.2/5.6/5.10)", "", metric_tables.fad_table(by_case), ""]
+    lines += ["", "## FAD (thesis Tables 5.2/5.6/5.10)", "", tables.fad_table(by_case), ""]
     skipped = {r.name: r.metrics["fad"]["status"] for r in runs if not r.metrics["fad"]["scores"]}
     if skipped:
         lines += ["FAD missing for: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()) + ".", ""]
-    lines += ["## Spectral MSE on the test set (thesis Tables 5.3/5.7/5.11)", "", metric_tables.mse_table(by_case), "",
-              "## Per-example L1 on the test set", "", metric_tables.l1_table(by_case), ""]
+    lines += ["## Spectral MSE on the test set (thesis Tables 5.3/5.7/5.11)", "", tables.mse_table(by_case), "",
+              "## Per-example L1 on the test set", "", tables.l1_table(by_case), ""]
     if figure:
         lines += [f"![L1 distributions]({figure})", ""]
     lines += ["## Kruskal–Wallis H-test on the L1 distributions", ""]
@@ -107,7 +107,7 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
         results = kruskal(runs)
         lines += [f"Per feature, across the {len(runs)} runs' per-example L1 errors; effect size ε² = H / (n − 1) "
                   "(negligible < 0.01 ≤ small < 0.08 ≤ medium < 0.26 ≤ large).", "",
-                  metric_tables.kruskal_table(results, alpha), ""]
+                  tables.kruskal_table(results, alpha), ""]
         for feature, r in results.items():
             verdict = "a statistically significant difference" if r.significant(alpha) else "no significant difference"
             lines.append(f"- {feature.upper()}: {verdict} (p = {r.p_value:.3g}); effect size {r.magnitude} "
@@ -115,7 +115,7 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
         lines.append("")
     else:
         lines += ["Needs at least two runs.", ""]
-    lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", metric_tables.clustering_table(by_case), ""]
+    lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", tables.clustering_table(by_case), ""]
     settings = {r.name: r.metrics["clustering"].get("config") for r in runs}
     lines += ["Clustering settings: " + "; ".join(
         f"{k}: " + (f"n_neighbors {c['n_neighbors']}, min_dist {c['min_dist']}, eps {c['eps']}, "

@@ -34,8 +34,8 @@ distances and separations are computed in row blocks of at most `block_elements`
 entries (default 2**20, 8 MiB per temporary), and only each cluster's minimum
 separation is kept: peak memory is O(n) plus a few blocks, whatever the cluster sizes.
 
-Measured with `.venv/bin/python -m eval.dbcv --measure` (tracemalloc peak, wall
-time on a shared 2-core machine; 10,000 float64 2-D points from `planted_clusters`):
+Measured with `.venv/bin/python benchmarks/dbcv_memory.py` (tracemalloc peak, wall time on a
+shared 2-core machine; 10,000 float64 2-D points, `tests/planted.py`):
 
     case                        this module           hdbscan 0.8.44          |difference|
     20 clusters + 10 % noise    12.0 MiB,  1.0 s      11.0 MiB,  1.5 s        3.8e-14
@@ -196,51 +196,3 @@ def dbcv_details(points: np.ndarray, labels: np.ndarray, metric: str = "euclidea
 def dbcv(points: np.ndarray, labels: np.ndarray, metric: str = "euclidean") -> float:
     """DBCV score in [-1, 1] (higher is better) of `labels` [n] (-1 = noise) on `points` [n, d]."""
     return dbcv_details(points, labels, metric).score
-
-
-def planted_clusters(n_points: int, n_clusters: int, noise_fraction: float, seed: int = 0,
-                     spread: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
-    """Points [n, 2] in the unit square: Gaussian blobs (std `spread`) on a jittered grid plus
-    uniform noise labelled -1; returns (points, labels)."""
-    rng = np.random.default_rng(seed)
-    n_noise = int(round(n_points * noise_fraction))
-    side = int(np.ceil(np.sqrt(n_clusters)))
-    cells = rng.permutation(side * side)[:n_clusters]
-    centres = (np.stack([cells % side, cells // side], axis=1) + 0.5 + rng.uniform(-0.2, 0.2, (n_clusters, 2))) / side
-    labels = np.concatenate([np.arange(n_points - n_noise) % n_clusters, np.full(n_noise, -1)])
-    points = centres[np.maximum(labels, 0)] + rng.normal(0.0, spread, (n_points, 2))
-    points[labels < 0] = rng.uniform(0.0, 1.0, (n_noise, 2))
-    return points, labels
-
-
-def _measure() -> None:
-    """Print peak traced memory, time and agreement with hdbscan for 10,000 planted points."""
-    import time
-    import tracemalloc
-
-    from hdbscan.validity import validity_index
-
-    cases = {"20 clusters + 10% noise": (20, 0.1, 0.01), "2 clusters of 5000": (2, 0.0, 0.02),
-             "800 clusters + 36% noise": (800, 0.36, 0.002), "1 cluster of 10000": (1, 0.0, 0.05)}
-    for name, (k, noise, spread) in cases.items():
-        points, labels = planted_clusters(10_000, k, noise, seed=0, spread=spread)
-        row, scores = [name], []
-        # hdbscan would need ~5 GiB for a single 10,000-point cluster (and returns NaN there).
-        for label, fn in (("ours", dbcv), ("hdbscan", validity_index))[:1 if k == 1 else 2]:
-            tracemalloc.start()
-            start = time.perf_counter()
-            scores.append(fn(points, labels))
-            elapsed = time.perf_counter() - start
-            peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
-            tracemalloc.stop()
-            row.append(f"{label}: DBCV {scores[-1]:.6f}, peak {peak:.1f} MiB, {elapsed:.1f} s")
-        if len(scores) == 2:
-            row.append(f"|difference| {abs(scores[0] - scores[1]):.1e}")
-        print(" | ".join(row), flush=True)
-
-
-if __name__ == "__main__":
-    import sys
-
-    if "--measure" in sys.argv:
-        _measure()

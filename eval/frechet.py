@@ -14,14 +14,27 @@ original google-research FAD):
     `ValueError`; otherwise the (numerical-noise) imaginary part is dropped.
 
 The package itself is not a dependency (it pins numpy<2).
+
+FAD of two sound sets (thesis 2.7.2.1, Tables 5.2/5.6/5.10): each network of
+`eval.embeddings.EMBEDDING_MODELS` ('vggish', 'panns') embeds both sets batch by batch; only
+the embeddings are kept (VGGish 128 floats per 0.96 s example, PANNs 2048 per clip), and `fad`
+compares the two Gaussians at the end. A network that cannot be loaded does not stop an
+evaluation: `load_embedders` returns the ones it could load and, for each other one, why not
+(the `WeightsNotFoundError` message naming the file and folder, or that the torch extra is
+missing). Clips shorter than `MIN_SECONDS` are zero-padded at the end to that length: VGGish
+needs 0.96 s for one example and PANNs' six pooling stages about as much.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
 
 import numpy as np
 from scipy import linalg
+
+from eval.embeddings.registry import EMBEDDING_MODELS, TORCH_EXTRA_MESSAGE
 
 _IMAG_ATOL = 1e-3
 
@@ -78,3 +91,54 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 def fad(emb_a: np.ndarray, emb_b: np.ndarray, eps: float = 1e-6) -> float:
     """Fréchet Audio Distance between two embedding sets [N_a, D] and [N_b, D]."""
     return frechet_distance(*embedding_statistics(emb_a), *embedding_statistics(emb_b), eps=eps)
+
+
+# ------------------------------------------------------------ FAD of sound sets
+
+MIN_SECONDS = 1.0
+
+
+def load_embedders(weights_dir: str | os.PathLike | None = None, download: bool = True,
+                   names: tuple[str, ...] = tuple(EMBEDDING_MODELS)) -> tuple[dict, dict[str, str]]:
+    """({name: torch network} that loaded, {name: why not} for the others).
+
+    Without torch every network is skipped with `TORCH_EXTRA_MESSAGE`; with it, a missing
+    checkpoint skips that network with the `WeightsNotFoundError` message.
+    """
+    try:
+        import torch  # noqa: F401 - only to know whether the networks can run
+    except ImportError:
+        return {}, dict.fromkeys(names, TORCH_EXTRA_MESSAGE)
+    from eval.embeddings.networks import load_model
+    from eval.embeddings.weights import WeightsNotFoundError
+
+    models, skipped = {}, {}
+    for name in names:
+        try:
+            models[name] = load_model(name, weights_dir=weights_dir, download=download)
+        except WeightsNotFoundError as err:
+            skipped[name] = str(err)
+    return models, skipped
+
+
+def pad_clips(audio: np.ndarray, sample_rate: int, min_seconds: float = MIN_SECONDS) -> np.ndarray:
+    """Clips [B, T] zero-padded at the end to at least ceil(min_seconds * sample_rate) samples."""
+    audio = np.asarray(audio, np.float32)
+    need = math.ceil(min_seconds * sample_rate) - audio.shape[-1]
+    return np.pad(audio, ((0, 0), (0, need))) if need > 0 else audio
+
+
+def embed_batch(audio: np.ndarray, sample_rate: int, models: dict, batch_size: int = 32) -> dict[str, np.ndarray]:
+    """{name: embeddings [rows, dim]} of clips audio [B, T] at sample_rate Hz (padded to MIN_SECONDS)
+    by the networks `models` ({name: torch network} of `load_embedders`)."""
+    from eval.embeddings.networks import embed
+
+    clips = pad_clips(audio, sample_rate)
+    return {name: embed(clips, sample_rate, model, batch_size=batch_size) for name, model in models.items()}
+
+
+def fad_scores(true_embeddings: dict[str, list[np.ndarray]],
+               recon_embeddings: dict[str, list[np.ndarray]]) -> dict[str, float]:
+    """{name: FAD} between the stacked per-batch embeddings of the two sets."""
+    return {name: fad(np.concatenate(true_embeddings[name]), np.concatenate(recon_embeddings[name]))
+            for name in true_embeddings}

@@ -1,6 +1,9 @@
-"""The evaluation output folder: files recorded by key with paths relative to it, and JSON writing.
+"""The evaluation output folder: files recorded by key with paths relative to it, JSON and WAV writing.
 
 JSON has no NaN or infinity; such floats (e.g. the DBCV of a single cluster) are written as null.
+WAVs (soundfile, 16-bit PCM) are written as rendered, not normalised, so loudness stays
+comparable between files; samples outside [-1, 1] are clipped (the Voice mixer keeps its
+output inside that range).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
+import soundfile as sf
 
 
 class OutputDir:
@@ -65,3 +69,19 @@ def write_json(path: str | Path, data: dict) -> Path:
     path = Path(path)
     path.write_text(json.dumps(plain(data), indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
+    """Writes mono audio [T] (float, [-1, 1]) as 16-bit PCM WAV at sample_rate Hz; returns the path."""
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim != 1 or audio.size == 0:
+        raise ValueError(f"need a non-empty mono clip [T], got shape {audio.shape}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.clip(audio, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
+    return path
+
+
+def write_wavs(folder: str | Path, clips: dict[str, np.ndarray], sample_rate: int) -> dict[str, Path]:
+    """Writes {stem: audio [T]} as folder/stem.wav; returns {stem: path}."""
+    return {stem: write_wav(Path(folder) / f"{stem}.wav", audio, sample_rate) for stem, audio in clips.items()}

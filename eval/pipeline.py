@@ -22,8 +22,10 @@ the CQT's 32768-point frames) a batch of 64 peaked at 2.9 GB resident (16: 1.1 G
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import platform
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -31,13 +33,12 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from eval import audio_fad, report, showcase, spectral_metrics
-from eval.clustering import ClusteringConfig
-from eval.latent_space import MIN_POINTS, LatentClustering, cluster_training_latents
+from eval import frechet, report, showcase, spectral_metrics
+from eval.clustering import MIN_POINTS, ClusteringConfig, LatentClustering, cluster_training_latents
+from eval.embeddings.registry import EMBEDDING_MODELS
 from eval.outputs import OutputDir, write_json
 from eval.reconstruct import (Reconstruction, audio_batches, limit_indices, make_voice, reconstruct_split,
                               subset_indices, subset_size)
-from eval.timing import StageTimer
 from vae import run as run_lib
 
 # Offsets added to the base seed for each random draw, so that every draw is fixed and recorded.
@@ -105,7 +106,22 @@ class EvalConfig:
 
 
 
-EMBEDDING_DIMS = {"vggish": 128, "panns": 2048}
+class StageTimer:
+    """Accumulates wall-clock seconds per stage name: `with timer.stage("fad"): ...`."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def total(self) -> float:
+        return float(sum(self.seconds.values()))
 
 
 def _pick(n: int, count: int, seed: int) -> np.ndarray:
@@ -131,9 +147,9 @@ def _stream_set(voice, run, rec: Reconstruction, cfg: EvalConfig, models: dict, 
             errors.append(spectral_metrics.batch_errors(batch.true, batch.recon, run.config.loss.feature_config,
                                                         pad_to=cfg.batch_size))
         if models:
-            for name, emb in audio_fad.embed_batch(batch.true, sample_rate, models).items():
+            for name, emb in frechet.embed_batch(batch.true, sample_rate, models).items():
                 true_emb[name].append(emb)
-            for name, emb in audio_fad.embed_batch(batch.recon, sample_rate, models).items():
+            for name, emb in frechet.embed_batch(batch.recon, sample_rate, models).items():
                 recon_emb[name].append(emb)
     return errors, true_emb, recon_emb
 
@@ -142,7 +158,7 @@ def _load_embedders(cfg: EvalConfig, say) -> tuple[dict, dict]:
     """(networks, FAD record with status and skip messages) for the configuration."""
     if not cfg.fad:
         return {}, {"status": "disabled (--no-fad)", "skipped": {}, "scores": {}}
-    models, skipped = audio_fad.load_embedders(cfg.weights_dir, cfg.download)
+    models, skipped = frechet.load_embedders(cfg.weights_dir, cfg.download)
     for name, message in skipped.items():
         say(f"FAD with {name} skipped: {message}")
     status = ("skipped (no embedding checkpoint found)" if not models
@@ -188,7 +204,8 @@ def _memory(cfg: EvalConfig, n_samples: int, n_test: int, embedding_rows: dict) 
     return {
         "audio_batch_mib": 2 * cfg.batch_size * n_samples * 4 * mib,
         "test_audio_if_held_whole_mib": 2 * n_test * n_samples * 4 * mib,
-        "embeddings_mib": {m: 2 * sum(rows[m] for rows in embedding_rows.values()) * EMBEDDING_DIMS.get(m, 0) * 4 * mib
+        "embeddings_mib": {m: 2 * sum(rows[m] for rows in embedding_rows.values()) * EMBEDDING_MODELS[m].dim * 4
+                              * mib
                            for m in next(iter(embedding_rows.values()), {})},
     }
 
@@ -243,8 +260,8 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
         with timer.stage("train_subset"):
             _, train_true, train_recon = _stream_set(voice, run, train_subset, cfg, models, spectral=False)
         with timer.stage("fad"):
-            fad["scores"] = {"train_subset": audio_fad.fad_scores(train_true, train_recon),
-                             "test": audio_fad.fad_scores(test_true, test_recon)}
+            fad["scores"] = {"train_subset": frechet.fad_scores(train_true, train_recon),
+                             "test": frechet.fad_scores(test_true, test_recon)}
         fad["embedding_rows"] = {s: {m: sum(len(e) for e in emb[m]) for m in models}
                                  for s, emb in (("test", test_true), ("train_subset", train_true))}
         del test_true, test_recon, train_true, train_recon
@@ -265,7 +282,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
     metrics = {
         "run": _run_record(run, run_dir),
         "settings": {**{k: v for k, v in dataclasses.asdict(cfg).items() if k != "progress"}, "seeds": seeds,
-                     "fad_min_seconds": audio_fad.MIN_SECONDS},
+                     "fad_min_seconds": frechet.MIN_SECONDS},
         "sets": {"test": {"n": len(test), "of": len(dataset.test)},
                  "train_subset": {"n": 0 if train_subset is None else len(train_subset), "of": len(dataset.train),
                                   "fraction": cfg.train_fraction, "seed": seeds["train_subset"]}},

@@ -6,9 +6,9 @@ linked relative to the report's folder. `SECTIONS` lists the section headings in
 
 from __future__ import annotations
 
-from eval import metric_tables
+from eval.embeddings.registry import EMBEDDING_MODELS, TORCH_EXTRA_MESSAGE
 from eval.embeddings.weights import DEFAULT_DIR, ENV_VAR, KNOWN_WEIGHTS
-from eval.tables import Column, format_value, markdown_table
+from eval.tables import Column, clustering_table, fad_table, format_value, l1_table, markdown_table, mse_table
 
 SECTIONS = ("Run", "Settings", "FAD", "Spectral metrics", "Latent space", "Cluster spectra",
             "Latent interpolation", "Original vs reconstruction", "Timings", "Memory", "Files")
@@ -63,7 +63,7 @@ def _fad(m: dict) -> list[str]:
                  "embeddings at 16 kHz; lower is better.")
     lines.append("")
     if fad["scores"]:
-        lines += [metric_tables.fad_table({_case(m): m}), ""]
+        lines += [fad_table({_case(m): m}), ""]
         rows = fad.get("embedding_rows", {})
         lines.append("Embedding rows: " + "; ".join(f"{s}: " + ", ".join(f"{k} {v}" for k, v in r.items())
                                                     for s, r in rows.items()) + ".")
@@ -74,17 +74,20 @@ def _fad(m: dict) -> list[str]:
     if fad["status"].startswith("disabled"):
         lines.append("**FAD was not computed: disabled with `--no-fad`.** Run without it to compute FAD.")
     if fad["skipped"]:
-        lines.append(f"**FAD was skipped for: {', '.join(fad['skipped'])}** (the checkpoint was not found). "
+        lines.append(f"**FAD was skipped for: {', '.join(fad['skipped'])}** (see why below). "
                      "The rest of the evaluation ran. Messages:")
         lines.append("")
         lines += [f"- {name}: `{message}`" for name, message in fad["skipped"].items()]
         lines.append("")
-        needed = {"vggish": ["vggish"], "panns": ["panns_cnn14_16k"]}
-        files = [KNOWN_WEIGHTS[k] for name in fad["skipped"] for k in needed.get(name, [])]
-        lines.append("To enable it, put " + ", ".join(f"`{w.filename}` ({w.url})" for w in files)
-                     + f" in a folder and pass `--weights-dir FOLDER`, or set `{ENV_VAR}`, or use the default "
-                     f"`{DEFAULT_DIR}`; with network access the files are fetched there automatically "
-                     "(unless `--no-download`).")
+        missing = [name for name, message in fad["skipped"].items() if message != TORCH_EXTRA_MESSAGE]
+        if len(missing) < len(fad["skipped"]):
+            lines.append("To enable it, install the torch extra: `pip install -e '.[torch]'`.")
+        files = [KNOWN_WEIGHTS[k] for name in missing for k in EMBEDDING_MODELS[name].weights]
+        if files:
+            lines.append("To enable it, put " + ", ".join(f"`{w.filename}` ({w.url})" for w in files)
+                         + f" in a folder and pass `--weights-dir FOLDER`, or set `{ENV_VAR}`, or use the default "
+                         f"`{DEFAULT_DIR}`; with network access the files are fetched there automatically "
+                         "(unless `--no-download`).")
     return lines
 
 
@@ -95,7 +98,7 @@ def _spectral(m: dict) -> list[str]:
              f"On the {sp['n']} evaluated test sounds (thesis Tables 5.3/5.7/5.11). MSE is Eq. 2.15 over all feature "
              "elements of all sounds; L1 is Eq. 2.16 per sound (the sum of absolute differences over that sound's "
              "feature), kept as a distribution. Lower is better.", "",
-             metric_tables.mse_table({case: m}), "", metric_tables.l1_table({case: m}), "",
+             mse_table({case: m}), "", l1_table({case: m}), "",
              "Feature settings (`vae.features`, JAX, the run's `loss.feature_config`):", ""]
     rows = [(name, [", ".join(f"{k}={v}" for k, v in settings.items())]) for name, settings in sp["settings"].items()]
     lines += [markdown_table("feature", [Column("settings")], rows), ""]
@@ -117,7 +120,7 @@ def _latent(m: dict) -> list[str]:
               f"min_samples {cfg['min_samples']}) -> DBCV (thesis Tables 5.4/5.8/5.12)."
               + (f" n_neighbors was lowered from {c['requested_n_neighbors']} to {cfg['n_neighbors']} (fewer points)."
                  if c["requested_n_neighbors"] != cfg["n_neighbors"] else ""), "",
-              metric_tables.clustering_table({_case(m): m}), ""]
+              clustering_table({_case(m): m}), ""]
     if "fig_umap" in files:
         lines += [_image(files["fig_umap"], "UMAP, plain and clustered"), ""]
     arrays = ("cluster_indices", "cluster_mu", "umap", "labels")

@@ -12,14 +12,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from eval import cluster_spectra, figures, sounds
-from eval.interpolation import latent_path
-from eval.latent_space import LatentClustering
-from eval.outputs import OutputDir
+from eval import clustering, figures
+from eval.clustering import LatentClustering
+from eval.outputs import OutputDir, write_wav, write_wavs
 from eval.reconstruct import Reconstruction, render_rows
 from eval.spectral_metrics import SpectralErrors
 from jaxsynth import Voice
 from vae import run as run_lib
+
+
+def latent_path(z_a: np.ndarray, z_b: np.ndarray, n_steps: int = 5) -> np.ndarray:
+    """Linear latent interpolation (thesis 5.5.1): [n_steps + 2, latent] rows z_a, `n_steps` evenly
+    spaced points strictly between, z_b.
+
+    z_a, z_b: [latent] encoder means. Row i is (1 - t_i) z_a + t_i z_b, t_i = i / (n_steps + 1).
+    """
+    if n_steps < 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    z_a, z_b = np.asarray(z_a, np.float32), np.asarray(z_b, np.float32)
+    if z_a.shape != z_b.shape or z_a.ndim != 1:
+        raise ValueError(f"need two [latent] vectors, got {z_a.shape} and {z_b.shape}")
+    t = np.linspace(0.0, 1.0, n_steps + 2, dtype=np.float32)[:, None]
+    return (1.0 - t) * z_a + t * z_b
 
 
 def title_of(run: run_lib.LoadedRun) -> str:
@@ -47,7 +61,7 @@ def reconstruction_examples(run: run_lib.LoadedRun, voice: Voice, test: Reconstr
         fig = figures.comparison_figure(t_audio, r_audio, run.config.loss.feature_config,
                                         out.path(f"fig_{stem}", f"figures/reconstruction_{stem}.png"),
                                         f"{title_of(run)}: test sound {index}, original and reconstruction")
-        wavs = {k: out.rel(sounds.write_wav(out.path(f"wav_{stem}_{k}", f"sounds/examples/{stem}_{k}.wav"), a, sr))
+        wavs = {k: out.rel(write_wav(out.path(f"wav_{stem}_{k}", f"sounds/examples/{stem}_{k}.wav"), a, sr))
                 for k, a in (("original", t_audio), ("reconstruction", r_audio))}
         records.append({"test_index": index, "figure": out.rel(fig), "wavs": wavs,
                         **{f"l1_{name}": float(errors.l1[name][p]) for name in errors.l1}})
@@ -72,7 +86,7 @@ def interpolation_example(run: run_lib.LoadedRun, voice: Voice, test: Reconstruc
                                         f"{title_of(run)}: latent interpolation, {n_steps} steps")
     clips = {f"original_{a}": originals[0], f"original_{b}": originals[1]}
     clips.update({f"step{i}": audio for i, audio in enumerate(path_audio)})
-    written = sounds.write_wavs(out.root / "sounds" / "interpolation", clips, sr)
+    written = write_wavs(out.root / "sounds" / "interpolation", clips, sr)
     return {"test_indices": [a, b], "steps": n_steps, "t": t, "figures": [out.rel(fig_orig), out.rel(fig_path)],
             "wavs": {k: out.rel(v) for k, v in written.items()}}
 
@@ -87,17 +101,17 @@ def cluster_examples(run: run_lib.LoadedRun, voice: Voice, latent: LatentCluster
         res.embedding, res.labels, out.path("fig_umap", "figures/umap.png"),
         f"{title_of(run)}: UMAP of {len(latent.indices)} training latents")), "clusters": []}
     spectra = {}
-    for cluster_id in cluster_spectra.medium_clusters(res.labels, n_clusters, seed):
-        members = cluster_spectra.cluster_members(res.labels, cluster_id, per_cluster_fft, seed)
+    for cluster_id in clustering.medium_clusters(res.labels, n_clusters, seed):
+        members = clustering.cluster_members(res.labels, cluster_id, per_cluster_fft, seed)
         audio = render_rows(voice, run, latent.x[members], batch_size)
-        spectra[int(cluster_id)] = cluster_spectra.average_spectrum(audio, sr)
+        spectra[int(cluster_id)] = clustering.average_spectrum(audio, sr)
         clips = {f"cluster{int(cluster_id)}_train{int(latent.indices[m])}": audio[j]
                  for j, m in enumerate(members[:per_cluster_wavs])}
-        written = sounds.write_wavs(out.root / "sounds" / "clusters", clips, sr)
+        written = write_wavs(out.root / "sounds" / "clusters", clips, sr)
         record["clusters"].append({"cluster": int(cluster_id), "size": int(np.sum(res.labels == cluster_id)),
                                    "averaged": len(members), "wavs": [out.rel(v) for v in written.values()]})
     if spectra:
         record["figure"] = out.rel(figures.cluster_spectra_figure(
-            spectra, res.embedding, res.labels, out.path("fig_clusters", "figures/cluster_spectra.png"),
+            spectra, res.embedding, res.labels, out.path("fig_clusters", "figures/clustering.png"),
             f"{title_of(run)}: {len(spectra)} medium-sized clusters"))
     return record

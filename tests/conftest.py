@@ -1,6 +1,9 @@
-"""Shared fixtures: torchsynth reference voices (skipped with a clear reason if the torch extra is absent)."""
+"""Shared fixtures: torchsynth reference voices (skipped with a clear reason if the torch extra is absent)
+and a tiny trained run."""
 
 import importlib.util
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -53,3 +56,14 @@ def torch_voice(tb, parity_config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs)."""
+    root = tmp_path_factory.mktemp("tiny_run")
+    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--scale", "tiny", "--loss", "sclp", "--feature",
+           "mfcc", "--quiet", "--out", str(root / "run"), "--data", str(root / "tiny.npz")]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return root / "run"

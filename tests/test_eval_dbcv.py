@@ -10,7 +10,8 @@ from hdbscan.validity import validity_index
 from scipy.spatial.distance import cdist
 from sklearn.cluster import DBSCAN
 
-from eval.dbcv import dbcv, dbcv_details, planted_clusters
+from eval.dbcv import dbcv, dbcv_details
+from planted import planted_clusters
 
 
 @pytest.mark.parametrize("seed", range(8))

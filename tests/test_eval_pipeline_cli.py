@@ -18,7 +18,7 @@ import soundfile as sf
 import torch
 from torch import nn
 
-from eval import audio_fad, report
+from eval import frechet, report
 from eval.pipeline import EvalConfig, evaluate
 from eval.spectral_metrics import METRIC_FEATURES
 
@@ -30,17 +30,6 @@ def _env(home: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "JAXSYNTH_WEIGHTS_DIR"}
     env.update(HOME=str(home), MPLCONFIGDIR=matplotlib.get_configdir())
     return env
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Path:
-    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs)."""
-    root = tmp_path_factory.mktemp("tiny_run")
-    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--scale", "tiny", "--loss", "sclp", "--feature",
-           "mfcc", "--quiet", "--out", str(root / "run"), "--data", str(root / "tiny.npz")]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return root / "run"
 
 
 class _StandIn(nn.Module):
@@ -103,7 +92,7 @@ def test_evaluate_cli_end_to_end(tiny_run, tmp_path, monkeypatch):
     assert {"load", "reconstruct", "test_set", "clustering", "figures_sounds", "report"} <= set(metrics["timings_s"])
 
     # 2. In process, with a stand-in for VGGish and PANNs missing: FAD computed for the one network.
-    monkeypatch.setattr(audio_fad, "load_embedders",
+    monkeypatch.setattr(frechet, "load_embedders",
                         lambda *a, **k: ({"vggish": _StandIn().eval()}, {"panns": "Checkpoint 'x.pth' not found"}))
     cfg = EvalConfig(test_limit=6, cluster_fraction=0.05, batch_size=8, n_examples=1, progress=False)
     fad_out = tmp_path / "eval_fad"
@@ -132,12 +121,12 @@ def test_bad_run_directories_are_explained(tmp_path, capsys):
     assert cli.main([str(tmp_path / "not_a_run"), "--quiet"]) == 2
     assert "not a run directory" in capsys.readouterr().err
 
-    from vae import data, presets, run
+    from vae import data, presets, run_files
 
     resolved = presets.resolve({"scale": "tiny", "loss": "sclp", "feature": "mfcc"})
     dataset = data.generate(presets.data_config(resolved.settings))
     data.save(dataset, tmp_path / "d.npz", progress=False)
-    run.write_config(tmp_path / "untrained", presets.build_config(resolved, dataset, tmp_path / "d.npz"))
+    run_files.write_config(tmp_path / "untrained", presets.build_config(resolved, dataset, tmp_path / "d.npz"))
     assert cli.main([str(tmp_path / "untrained"), "--quiet"]) == 2
     assert "no 'best' checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):

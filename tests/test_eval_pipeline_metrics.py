@@ -7,10 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from eval import audio_fad, cluster_spectra, spectral_metrics, tables
-from eval.interpolation import latent_path
-from eval.latent_space import effective_config
-from eval.clustering import ClusteringConfig
+from eval import clustering, frechet, spectral_metrics, tables
+from eval.clustering import ClusteringConfig, effective_config
+from eval.showcase import latent_path
 from eval.reconstruct import limit_indices, subset_indices, subset_size
 from vae.features import FeatureConfig
 
@@ -93,17 +92,17 @@ def test_umap_neighbours_are_lowered_for_few_points():
 def test_medium_clusters_and_average_spectrum():
     sizes = {0: 2, 1: 5, 2: 6, 3: 7, 4: 50, 5: 60, 6: 4, 7: 6, 8: 90}
     labels = np.concatenate([np.full(n, c) for c, n in sizes.items()] + [np.full(10, -1)])
-    chosen = cluster_spectra.medium_clusters(labels, 3, seed=0)
+    chosen = clustering.medium_clusters(labels, 3, seed=0)
     low, high = np.quantile(list(sizes.values()), [1 / 3, 2 / 3])
     assert chosen.size == 3 and all(low <= sizes[c] <= high for c in chosen)
-    np.testing.assert_array_equal(chosen, cluster_spectra.medium_clusters(labels, 3, seed=0))
-    np.testing.assert_array_equal(cluster_spectra.medium_clusters(np.array([0, 0, 1, -1]), 3), [0, 1])
-    members = cluster_spectra.cluster_members(labels, 8, limit=15, seed=0)
+    np.testing.assert_array_equal(chosen, clustering.medium_clusters(labels, 3, seed=0))
+    np.testing.assert_array_equal(clustering.medium_clusters(np.array([0, 0, 1, -1]), 3), [0, 1])
+    members = clustering.cluster_members(labels, 8, limit=15, seed=0)
     assert members.size == 15 and np.all(labels[members] == 8)
 
     sr, t = 8000, np.arange(2000) / 8000
     tones = np.stack([np.sin(2 * np.pi * 1000.0 * t), 0.5 * np.sin(2 * np.pi * 1000.0 * t)])
-    freqs, magnitude = cluster_spectra.average_spectrum(tones, sr)
+    freqs, magnitude = clustering.average_spectrum(tones, sr)
     assert freqs.shape == magnitude.shape == (1001,)
     assert freqs[np.argmax(magnitude)] == pytest.approx(1000.0)
     assert magnitude.max() == pytest.approx(0.75 * 1000, rel=1e-6)  # mean of |rfft| peaks N/2 and N/4
@@ -123,14 +122,14 @@ class _MeanEmbedder(nn.Module):
 def test_fad_streaming_with_a_stand_in_network():
     models = {"toy": _MeanEmbedder().eval()}
     clips = _noise(8, n=2000, seed=3)  # 0.25 s at 8 kHz: padded to 1 s
-    assert audio_fad.pad_clips(clips, 8000).shape == (8, 8000)
-    assert audio_fad.pad_clips(np.zeros((1, 9000)), 8000).shape == (1, 9000)
-    batches = [audio_fad.embed_batch(clips[i:i + 4], 8000, models) for i in (0, 4)]
+    assert frechet.pad_clips(clips, 8000).shape == (8, 8000)
+    assert frechet.pad_clips(np.zeros((1, 9000)), 8000).shape == (1, 9000)
+    batches = [frechet.embed_batch(clips[i:i + 4], 8000, models) for i in (0, 4)]
     assert batches[0]["toy"].shape == (4, 3)
-    same = audio_fad.fad_scores({"toy": [b["toy"] for b in batches]}, {"toy": [b["toy"] for b in batches]})
+    same = frechet.fad_scores({"toy": [b["toy"] for b in batches]}, {"toy": [b["toy"] for b in batches]})
     assert same["toy"] == pytest.approx(0.0, abs=1e-6)
-    louder = audio_fad.embed_batch(3 * clips, 8000, models)
-    assert audio_fad.fad_scores({"toy": [b["toy"] for b in batches]}, {"toy": [louder["toy"]]})["toy"] > 1e-4
+    louder = frechet.embed_batch(3 * clips, 8000, models)
+    assert frechet.fad_scores({"toy": [b["toy"] for b in batches]}, {"toy": [louder["toy"]]})["toy"] > 1e-4
 
 
 def test_missing_weights_are_reported_not_raised(tmp_path, monkeypatch):
@@ -138,7 +137,7 @@ def test_missing_weights_are_reported_not_raised(tmp_path, monkeypatch):
 
     monkeypatch.delenv(weights.ENV_VAR, raising=False)
     monkeypatch.setattr(weights, "DEFAULT_DIR", tmp_path / "default")
-    models, skipped = audio_fad.load_embedders(tmp_path / "empty", download=False)
+    models, skipped = frechet.load_embedders(tmp_path / "empty", download=False)
     assert models == {} and set(skipped) == {"vggish", "panns"}
     assert "vggish-10086976.pth" in skipped["vggish"] and str(tmp_path / "empty") in skipped["vggish"]
 
@@ -158,9 +157,13 @@ def test_markdown_table_marks_the_best_values():
         tables.markdown_table("Case", cols, [("a", [1.0])])
 
 
-def test_no_fad_flag_disables_fad_without_loading_anything():
+def test_no_fad_flag_disables_fad_without_loading_anything(monkeypatch):
     from eval.pipeline import EvalConfig, _load_embedders
 
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("--no-fad must not load any embedding network")
+
+    monkeypatch.setattr(frechet, "load_embedders", must_not_load)
     models, record = _load_embedders(EvalConfig(fad=False), print)
     assert models == {} and record == {"status": "disabled (--no-fad)", "skipped": {}, "scores": {}}
     with pytest.raises(ValueError, match="batch_size"):

@@ -10,7 +10,7 @@ import pytest
 from conftest import load_script
 import soundfile as sf
 
-from eval import figures, sounds
+from eval import figures, outputs
 from eval.spectral_metrics import METRIC_FEATURES
 from vae.features import FeatureConfig
 
@@ -47,13 +47,13 @@ def test_figures_are_written(tmp_path):
 def test_wavs_are_readable(tmp_path):
     t = np.arange(800) / 4000
     clip = (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    written = sounds.write_wavs(tmp_path / "s", {"a": clip, "loud": 3 * clip}, 4000)
+    written = outputs.write_wavs(tmp_path / "s", {"a": clip, "loud": 3 * clip}, 4000)
     audio, sr = sf.read(written["a"])
     assert sr == 4000 and audio.shape == (800,)
     np.testing.assert_allclose(audio, clip, atol=1 / 2 ** 15)
     assert np.abs(sf.read(written["loud"])[0]).max() <= 1.0  # clipped, not wrapped
     with pytest.raises(ValueError):
-        sounds.write_wav(tmp_path / "x.wav", np.zeros((2, 10)), 4000)
+        outputs.write_wav(tmp_path / "x.wav", np.zeros((2, 10)), 4000)
 
 
 def _fake_evaluation(folder: Path, case: str, l1_scale: float, fad: dict | None, dbcv: float) -> Path:

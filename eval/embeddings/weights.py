@@ -20,7 +20,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ENV_VAR = "JAXSYNTH_WEIGHTS_DIR"
 DEFAULT_DIR = Path("~/.cache/jaxsynth/weights")
@@ -115,6 +114,8 @@ _NUMPY_GLOBALS = [np._core.multiarray._reconstruct,
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
-    """The object in a checkpoint file, read on the CPU without executing arbitrary pickles."""
+    """The object in a checkpoint file, read on the CPU without executing arbitrary pickles (needs torch)."""
+    import torch
+
     with torch.serialization.safe_globals(_NUMPY_GLOBALS):
         return torch.load(path, map_location="cpu", weights_only=True)

@@ -28,11 +28,11 @@ import torch
 from torch import nn
 
 from eval.embeddings.panns import Cnn14_16k
+from eval.embeddings.registry import EMBEDDING_MODELS
 from eval.embeddings.vggish import VGGish
 from eval.embeddings.weights import find_weights, load_checkpoint
 
 MODEL_SAMPLE_RATE = 16000
-MODELS = ("vggish", "panns")
 
 
 def resample(audio: np.ndarray, sample_rate: int, target_rate: int = MODEL_SAMPLE_RATE) -> np.ndarray:
@@ -47,19 +47,20 @@ def resample(audio: np.ndarray, sample_rate: int, target_rate: int = MODEL_SAMPL
 def load_model(name: str, weights_dir: str | os.PathLike | None = None, use_pca: bool = False,
                download: bool = True) -> nn.Module:
     """A pretrained embedding network in eval mode: "vggish" (optionally with PCA) or "panns"."""
+    if name not in EMBEDDING_MODELS:
+        raise ValueError(f"unknown embedding model {name!r}; expected one of {tuple(EMBEDDING_MODELS)}")
+    weights = EMBEDDING_MODELS[name].weights
     if name == "vggish":
         model = VGGish(postprocess=use_pca)
-        state = dict(load_checkpoint(find_weights("vggish", weights_dir, download)))
+        state = dict(load_checkpoint(find_weights(weights[0], weights_dir, download)))
         if use_pca:
             pca = load_checkpoint(find_weights("vggish_pca", weights_dir, download))
             state["pproc.pca_eigen_vectors"] = torch.as_tensor(np.asarray(pca["pca_eigen_vectors"]),
                                                                dtype=torch.float32)
             state["pproc.pca_means"] = torch.as_tensor(np.asarray(pca["pca_means"]), dtype=torch.float32).reshape(-1, 1)
-    elif name == "panns":
-        model = Cnn14_16k()
-        state = load_checkpoint(find_weights("panns_cnn14_16k", weights_dir, download))["model"]
     else:
-        raise ValueError(f"unknown embedding model {name!r}; expected one of {MODELS}")
+        model = Cnn14_16k()
+        state = load_checkpoint(find_weights(weights[0], weights_dir, download))["model"]
     model.load_state_dict(state)
     return model.eval()
 

@@ -1,0 +1,158 @@
+"""Command-line entry points of the evaluation: `evaluate` (one run) and `compare` (several).
+
+Each `*_main(argv)` parses argv (None: sys.argv[1:]) and returns the exit status; they are the
+console scripts of pyproject.toml (`jaxsynth-evaluate`, `jaxsynth-compare`) and what
+`scripts/evaluate.py` and `scripts/compare.py` run. Neither needs torch (FAD then reports
+that its embedding networks need the torch extra); heavy modules are imported after parsing,
+so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from vae.help import HelpFormatter
+
+EXIT_BAD_INPUT = 2
+
+EVALUATE_EXAMPLES = """examples:
+  %(prog)s runs/quick                                  # writes runs/quick/eval/report.md
+  %(prog)s runs/quick --test-limit 500 --no-fad
+  %(prog)s runs/quick --weights-dir ~/weights --dbscan-eps 0.05
+
+Stages and what they hold in memory: eval.pipeline; thesis settings are the defaults."""
+
+
+def evaluate_parser() -> argparse.ArgumentParser:
+    from eval.pipeline import EvalConfig
+
+    cfg = EvalConfig()
+    p = argparse.ArgumentParser(
+        description="Evaluate a SynthParam-VAE run (thesis section 4.2, chapter 5):\n"
+                    "FAD, spectral MSE / L1, latent clustering, figures and sounds.",
+        epilog=EVALUATE_EXAMPLES, formatter_class=HelpFormatter)
+    p.add_argument("run_dir", help="run directory written by scripts/train.py")
+    p.add_argument("--out", help="output folder (default RUN_DIR/eval)")
+    p.add_argument("--checkpoint", choices=["best", "latest"], default=cfg.which,
+                   help="which checkpoint to evaluate: best validation loss or the last one saved")
+    data = p.add_argument_group("data")
+    data.add_argument("--test-limit", type=int, help="evaluate only the first N test patches (default: all)")
+    data.add_argument("--train-fraction", type=float, default=cfg.train_fraction,
+                      help="fraction of the training set whose reconstructions enter the FAD")
+    data.add_argument("--cluster-fraction", type=float, default=cfg.cluster_fraction,
+                      help="fraction of the training set whose latents are clustered")
+    data.add_argument("--batch-size", type=int, default=cfg.batch_size,
+                      help="patches rendered and featurised at once; bounds memory (64 at 44.1 kHz x 1 s: "
+                           "~2.9 GB peak)")
+    data.add_argument("--seed", type=int, default=cfg.seed, help="seed of every random draw, UMAP's included")
+    fad = p.add_argument_group("FAD")
+    fad.add_argument("--no-fad", action="store_true", help="skip FAD")
+    fad.add_argument("--weights-dir", help="folder with the VGGish / PANNs checkpoints (else $JAXSYNTH_WEIGHTS_DIR, "
+                                           "then ~/.cache/jaxsynth/weights)")
+    fad.add_argument("--no-download", action="store_true", help="do not try to fetch missing checkpoints")
+    latent = p.add_argument_group("latent space")
+    latent.add_argument("--umap-neighbors", type=int, default=cfg.clustering.n_neighbors,
+                        help="UMAP neighbourhood size (lowered to n - 1 for fewer points)")
+    latent.add_argument("--umap-min-dist", type=float, default=cfg.clustering.min_dist,
+                        help="UMAP minimum distance between embedded points")
+    latent.add_argument("--dbscan-eps", type=float, default=cfg.clustering.eps,
+                        help="DBSCAN neighbourhood radius in UMAP units (Experiment 3 used 0.05)")
+    latent.add_argument("--dbscan-min-samples", type=int, default=cfg.clustering.min_samples,
+                        help="DBSCAN points within eps (self included) that make a core point")
+    examples = p.add_argument_group("figures and sounds")
+    examples.add_argument("--examples", type=int, default=cfg.n_examples,
+                          help="test sounds shown as original vs reconstruction")
+    examples.add_argument("--example-indices", type=int, nargs="+", help="test-set indices to show instead")
+    examples.add_argument("--interpolation-steps", type=int, default=cfg.interpolation_steps,
+                          help="latent points between the two interpolated sounds")
+    examples.add_argument("--interpolation-pair", type=int, nargs=2,
+                          help="test-set indices to interpolate between (default: a seeded draw)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def eval_config(args: argparse.Namespace):
+    """The `eval.pipeline.EvalConfig` of parsed evaluate arguments."""
+    from eval.clustering import ClusteringConfig
+    from eval.pipeline import EvalConfig
+
+    clustering = ClusteringConfig(n_neighbors=args.umap_neighbors, min_dist=args.umap_min_dist, eps=args.dbscan_eps,
+                                  min_samples=args.dbscan_min_samples, seed=args.seed)
+    return EvalConfig(which=args.checkpoint, test_limit=args.test_limit, train_fraction=args.train_fraction,
+                      cluster_fraction=args.cluster_fraction, batch_size=args.batch_size, fad=not args.no_fad,
+                      weights_dir=args.weights_dir, download=not args.no_download, clustering=clustering,
+                      seed=args.seed, n_examples=args.examples,
+                      example_indices=tuple(args.example_indices) if args.example_indices else None,
+                      interpolation_steps=args.interpolation_steps,
+                      interpolation_pair=tuple(args.interpolation_pair) if args.interpolation_pair else None,
+                      progress=not args.quiet)
+
+
+def evaluate_main(argv: list[str] | None = None) -> int:
+    """Evaluates one run into RUN_DIR/eval (or --out); see `--help`."""
+    from eval.pipeline import evaluate
+
+    args = evaluate_parser().parse_args(argv)
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        print(f"error: run directory {run_dir} does not exist", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        metrics = evaluate(run_dir, eval_config(args), args.out)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out) if args.out else run_dir / "eval"
+    print(f"report: {out / 'report.md'}")
+    print(f"metrics: {out / 'metrics.json'}")
+    print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in metrics["timings_s"].items()))
+    return 0
+
+
+COMPARE_EXAMPLES = """examples:
+  scripts/evaluate.py runs/a && scripts/evaluate.py runs/b
+  %(prog)s runs/a runs/b --out results/compare.md
+
+Writes the markdown (--out), an L1 distribution figure next to it (<stem>_l1.png) and the
+Kruskal–Wallis results as JSON (<stem>.json)."""
+
+
+def compare_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description="Compare evaluated SynthParam-VAE runs in thesis-style tables (chapter 5; best in bold),\n"
+                    "with Kruskal–Wallis tests on the per-example L1 errors.",
+        epilog=COMPARE_EXAMPLES, formatter_class=HelpFormatter)
+    p.add_argument("runs", nargs="+", help="run directories (with eval/metrics.json) or eval folders")
+    p.add_argument("--out", default="compare.md", help="markdown file to write")
+    p.add_argument("--names", nargs="+", help="case names for the rows, one per run (default: case or folder)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level of the Kruskal–Wallis test")
+    return p
+
+
+def compare_main(argv: list[str] | None = None) -> int:
+    """Writes the comparison of evaluated runs; see `--help`."""
+    p = compare_parser()
+    args = p.parse_args(argv)
+    if args.names and len(args.names) != len(args.runs):
+        p.error(f"--names needs one name per run ({len(args.runs)}), got {len(args.names)}")
+    from eval import compare, figures
+
+    try:
+        names = args.names or [None] * len(args.runs)
+        runs = compare.unique_names([compare.load_evaluation(r, n) for r, n in zip(args.runs, names)])
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure = out.with_name(f"{out.stem}_l1.png")
+    figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure, "Per-example L1 errors on the test set")
+    out.write_text(compare.comparison_markdown(runs, args.alpha, figure.name))
+    results = compare.kruskal_json(compare.kruskal(runs), args.alpha) if len(runs) >= 2 else {}
+    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, "kruskal_wallis": results}
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {out}, {figure}, {out.with_suffix('.json')}")
+    return 0

@@ -1,0 +1,36 @@
+"""The embedding networks FAD uses, in one table: name, title, embedding size, checkpoint files.
+
+Torch-free: the evaluation, the report and the comparison tables read it without the torch
+extra; the networks themselves (`eval.embeddings.networks.load_model`) need torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbeddingModel:
+    """One embedding network.
+
+    Attributes:
+      name: key in metrics and on the command line ('vggish', 'panns').
+      title: as the thesis's tables print it.
+      dim: floats per embedding row (VGGish: one row per 0.96 s example; PANNs: one per clip).
+      weights: `eval.embeddings.weights.KNOWN_WEIGHTS` keys of the checkpoints it loads.
+    """
+
+    name: str
+    title: str
+    dim: int
+    weights: tuple[str, ...]
+
+
+EMBEDDING_MODELS: dict[str, EmbeddingModel] = {
+    "vggish": EmbeddingModel("vggish", "VGGish", 128, ("vggish",)),
+    "panns": EmbeddingModel("panns", "PANNs", 2048, ("panns_cnn14_16k",)),
+}
+
+# Why FAD is skipped when torch is not installed (`eval.frechet.load_embedders`).
+TORCH_EXTRA_MESSAGE = ("the embedding networks need the torch extra (pip install -e '.[torch]'); "
+                       "everything else in the evaluation runs without it")
