@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHECK = r"""
 import json, sys
 import jax, numpy as np
-from vae import data, models, presets, run, sharding, train
+from vae import data, presets, run, train
 
 assert jax.local_device_count() == 4, jax.devices()
 out = sys.argv[1]
@@ -24,15 +24,30 @@ resolved = presets.resolve(args)
 path = presets.dataset_path(resolved.settings)
 dataset = data.load_or_generate(path, presets.data_config(resolved.settings), progress=False)
 config = presets.build_config(resolved, dataset, path)
+# Spy on the training step the loop calls: the devices its results live on, and (first call) the
+# per-device shape of the batch in the compiled, partitioned program.
+step_fn, seen = train.train_step, []
+
+
+def spy(*args, **kwargs):
+    out = step_fn(*args, **kwargs)
+    record = {"devices": len(jax.tree.leaves(out[0])[0].sharding.device_set)}
+    if not any(s["name"] == current for s in seen):
+        hlo = step_fn.lower(*args, **kwargs).compile().as_text()
+        record["rows_2"] = "f32[2,63]" in hlo  # 8 patches / 4 devices, 63 parameters
+        record["rows_8"] = "f32[8,63]" in hlo
+    seen.append(dict(record, name=current))
+    return out
+
+
+train.train_step = spy
 result = {}
-for name, devices in (("one", None), ("four", 4)):
-    res = train.train(config, f"{out}/{name}", dataset, show_progress=False, devices=devices)
-    loaded = run.load_run(f"{out}/{name}", which="latest")
+for current, devices in (("one", None), ("four", 4)):
+    res = train.train(config, f"{out}/{current}", dataset, show_progress=False, devices=devices)
+    loaded = run.load_run(f"{out}/{current}", which="latest")
     leaves = jax.tree_util.tree_leaves(loaded.params)
-    result[name] = {"metrics": res.metrics, "params": [np.asarray(l).ravel().tolist() for l in leaves]}
-# The sharded step really is partitioned: the batch lands on all 4 devices.
-noise = sharding.shard_batch(np.zeros((8, 3), np.float32), sharding.data_mesh(4))
-result["shards"] = len(noise.addressable_shards)
+    result[current] = {"metrics": res.metrics, "params": [np.asarray(l).ravel().tolist() for l in leaves],
+                       "steps": [s for s in seen if s["name"] == current]}
 print(json.dumps(result))
 """
 
@@ -44,8 +59,13 @@ def test_four_devices_match_one(tmp_path):
                           cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["shards"] == 4
     one, four = result["one"], result["four"]
+    # The training step really is partitioned: with 4 devices its state lives on all 4 and each holds
+    # a quarter of the batch; on one device, one device and the whole batch.
+    assert four["steps"] and all(s["devices"] == 4 for s in four["steps"])
+    assert four["steps"][0]["rows_2"] and not four["steps"][0]["rows_8"]
+    assert one["steps"] and all(s["devices"] == 1 for s in one["steps"])
+    assert one["steps"][0]["rows_8"] and not one["steps"][0]["rows_2"]
     assert len(one["metrics"]) == len(four["metrics"]) == 1
     for a, b in zip(one["metrics"], four["metrics"]):
         for key in ("train/total", "train/spectral", "train/recon", "train/grad_norm", "val/total", "beta"):
