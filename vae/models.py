@@ -29,6 +29,7 @@ import jax.numpy as jnp
 
 import jaxsynth
 from jaxsynth import ParameterSubset, SynthConfig
+from vae.data import n_free
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ModelConfig:
       synth_head: render decoded parameters inside the loss with gradients (see module doc).
     """
 
-    n_params: int = 63
+    n_params: int = n_free()  # the thesis's 63
     hidden: tuple[int, ...] = (256, 64)
     latent_dim: int = 16
     synth_head: bool = False
