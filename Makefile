@@ -25,6 +25,7 @@ parity: install
 
 bench: install
 	$(PY) benchmarks/synth_throughput.py
+	$(PY) benchmarks/synthax_compare.py
 	$(PY) benchmarks/train_step.py
 
 clean:

@@ -72,8 +72,9 @@ class Table:
 
 
 def is_oom(err: BaseException) -> bool:
-    text = str(err)
-    return any(s in text for s in ("RESOURCE_EXHAUSTED", "out of memory", "Out of memory", "OOM", "Failed to allocate"))
+    text = str(err).lower()
+    return any(s in text for s in ("resource_exhausted", "resource exhausted", "out of memory", "oom",
+                                   "failed to allocate"))
 
 
 def first_line(err: BaseException, n: int = 140) -> str:

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import inspect
 import platform
 import statistics
 import time
@@ -71,10 +70,7 @@ from vae import data as data_lib
 from vae import features, losses, models, presets
 from vae import train as train_lib
 from vae.models import ModelConfig
-try:  # issue 9 moves the run configs to vae.config
-    from vae.config import LossConfig, ScheduleConfig
-except ImportError:  # pragma: no cover - before that refactor
-    from vae.run import LossConfig, ScheduleConfig
+from vae.config import LossConfig, ScheduleConfig
 
 MODES = ("exp1", "synth_head")
 HIDDEN, LATENT, N_PARAMS = (256, 64), 16, 63
@@ -114,16 +110,9 @@ def peak_rss_mib() -> float:
 # ------------------------------------------------------------------- settings
 
 
-def thesis_subset(synth: SynthConfig):
-    """The thesis's 63 free parameters (vae.data.parameter_subset took a Voice before issue 9)."""
-    if "voice" in inspect.signature(data_lib.parameter_subset).parameters:  # pragma: no cover - older API
-        return data_lib.parameter_subset(Voice(synth))
-    return data_lib.parameter_subset()
-
-
 def settings(batch: int, seconds: float, sample_rate: int, feature: str = "stft"):
     synth = SynthConfig(batch_size=batch, sample_rate=sample_rate, buffer_size_seconds=seconds)
-    subset = thesis_subset(synth)
+    subset = data_lib.parameter_subset()
     loss = LossConfig("sclp", feature, presets.feature_config_for(synth), ALPHA, 3.0)
     return synth, subset, loss
 

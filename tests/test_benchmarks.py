@@ -104,3 +104,27 @@ def test_synthax_mapping_plays_the_same_patch():
     swapped[:, [i, j]] = swapped[:, [j, i]]
     wrong = np.stack([np.asarray(synthax.render(sx.to_synthax_params(p[None])))[0] for p in swapped])
     assert np.median(sx.rel_rms(wrong, ours)) > 0.1
+
+
+def test_gpu_bench_stops_at_out_of_memory_or_budget_and_keeps_the_largest_batch(tmp_path, monkeypatch):
+    import time
+    import types
+
+    gpu = load_script("gpu_bench", folder="benchmarks")
+    ran = []
+
+    def fake_row(table, batch, args, synthax):
+        if batch >= 32:
+            raise RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 9.1GiB")
+        ran.append(batch)
+        return 0.01
+
+    monkeypatch.setattr(gpu, "throughput_row", fake_row)
+    args = types.SimpleNamespace(largest_batch=None)
+    table = gpu.Table(str(tmp_path / "t.md"), [])
+    stop = gpu.throughput(table, [8, 16, 32, 64], args, None, time.perf_counter() + 100, [])
+    assert stop.startswith("out of memory at batch 32") and args.largest_batch == 16 and ran == [8, 16]
+    stop = gpu.throughput(table, [8, 16], args, None, time.perf_counter() + 10, [50.0])
+    assert stop == "time budget: batch 8 not started"
+    monkeypatch.setattr(gpu, "throughput_row", lambda *a: 1 / 0)
+    assert gpu.throughput(table, [8], args, None, time.perf_counter() + 100, []).startswith("error at batch 8")
