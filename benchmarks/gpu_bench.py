@@ -20,6 +20,10 @@ rewritten after every row (a run cut short still leaves its rows):
 4. Synth throughput beyond 8192, doubling the batch until the device runs out of memory (the
    error is caught and the largest batch that ran is reported) or the time budget ends.
 
+--cpu-smoke: 0.05 s at 8 kHz, batch 4 then 8 (cap), the training step at batch 4 with the CPU's
+default impl (cpu_kernel: the XLA gradient compiles 3x slower and is tested elsewhere), 6 parity
+patches; about 35-40 s of CPU.
+
 Goal figures (issue 13): above 100,000x realtime for the synth on one H100/H200-class GPU; the
 training step at batch 256 under 10 ms. The exit status is 1 if parity fails (the table is
 written first), 2 if no accelerator is found without --cpu-smoke.
