@@ -172,11 +172,12 @@ def evaluate(obj: Objective, params, x, beta: float, noise, key) -> dict[str, fl
     n = len(x)
     padded = np.concatenate([x, np.zeros((-n % batch, x.shape[1]), np.float32)])
     mask = (np.arange(len(padded)) < n).astype(np.float32)
+    outs = [_eval_sums(params, padded[start:start + batch], mask[start:start + batch], beta, noise,
+                       jax.random.fold_in(key, i), obj=obj)
+            for i, start in enumerate(range(0, len(padded), batch))]
     sums = dict.fromkeys(TERMS, 0.0)
-    for i, start in enumerate(range(0, len(padded), batch)):
-        out = _eval_sums(params, padded[start:start + batch], mask[start:start + batch], beta, noise,
-                         jax.random.fold_in(key, i), obj=obj)
-        for k, v in jax.device_get(out).items():
+    for out in jax.device_get(outs):  # One host transfer; summed in batch order, in float64.
+        for k, v in out.items():
             sums[k] += float(v)
     return {k: v / n for k, v in sums.items()}
 
