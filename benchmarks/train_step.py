@@ -400,7 +400,8 @@ def stages(args) -> int:
     spectral = {name: (jax.jit(fn), jax.jit(jax.value_and_grad(fn, argnums=1)))
                 for name, fn in (("Parseval", sclp_parseval), ("FFT", sclp_fft))}
     def loss_fn(p):
-        return jnp.mean(train_lib.example_terms(obj, p, x, key, noise, BETA)["total"])
+        means = {k: v.mean(axis=0) for k, v in train_lib.example_terms(obj, p, x, key, noise).items()}
+        return train_lib.combine(obj, means, BETA, 1.0)["total"]
 
     fwd = jax.jit(loss_fn)
     value_and_grad = jax.jit(jax.value_and_grad(loss_fn))

@@ -69,7 +69,7 @@ def _spectral_grads(synth_head: bool):
     x = subset.select(voice.random_params(jax.random.PRNGKey(2), 4))
 
     def spectral(p):
-        return train.example_terms(obj, p, x, jax.random.PRNGKey(3), voice.default_noise(4), 1.0)["spectral"].mean()
+        return train.example_terms(obj, p, x, jax.random.PRNGKey(3), voice.default_noise(4))["spectral"].mean()
 
     return jax.grad(spectral)(params)
 

@@ -69,15 +69,55 @@ class PhaseConfig:
 
 @dataclasses.dataclass(frozen=True)
 class LossConfig:
-    """Spectral loss `spectral` (vae.losses) on feature `feature` (vae.features), clamp weight alpha."""
+    """The objective's terms and weights; the defaults are the thesis's objective exactly.
+
+    Attributes:
+      spectral, feature, feature_config: spectral loss (vae.losses) on that feature (vae.features).
+      alpha: clamp-loss weight; ratio: beta * spectral : recon at the start (section 4.3).
+      kl_weight: weight of the KL term (1: the thesis's ELBO). L_recon is a plain sum of squared errors,
+        a Gaussian likelihood with variance 1/2 per parameter; kl_weight = 2 sigma^2 makes it one with
+        standard deviation sigma (0.01: sigma ~ 0.07 in [0, 1] units). Encoding a uniform parameter
+        (variance 1/12) with posterior std s (in prior units) saves about (1 - s^2) / 12 of L_recon and
+        costs -log s nats of KL, so at weight k the optimum is s^2 = 6 k: nothing is encoded unless
+        k < 1/6, and the thesis's k = 1 collapses to the mean patch (results/README.md measures it).
+      kl_warmup_epochs: the KL weight rises linearly from kl_weight / n to kl_weight over the
+        first n epochs of each phase (0: constant); early stopping waits until it is complete.
+      free_bits: nats per latent dimension (batch mean) under which the KL is not penalized
+        (Kingma et al. 2016; 0: off).
+      spectral_reduction: how a spectral-convergence loss (SCL, SCLP) reduces a batch: 'example' (the
+        mean of per-example ratios; the thesis does not say, this is our reading of its equations) or
+        'batch' (ratio of the batch's norms, as auraloss and ParallelWaveGAN); other losses are sums,
+        for which both are the same. Per-example ratios make silence a minimum (`losses.convergence`).
+      mss_weight: weight of an added multi-resolution STFT term (`losses.multiscale_spectral`,
+        which silence cannot satisfy) relative to the spectral term, in phases whose spectral
+        term reaches the weights (synth head); the total spectral term is then
+        beta * (spectral + mss_weight * mss). 0: off.
+    """
 
     spectral: str = "sclp"
     feature: str = "stft"
     feature_config: FeatureConfig = FeatureConfig()
     alpha: float = 100.0
     ratio: float = 3.0
+    kl_weight: float = 1.0
+    kl_warmup_epochs: int = 0
+    free_bits: float = 0.0
+    spectral_reduction: str = "example"
+    mss_weight: float = 0.0
+
+    @property
+    def batch_convergence(self) -> bool:
+        """Whether the spectral term is a convergence loss reduced over the batch."""
+        return self.spectral_reduction == "batch" and self.spectral in losses.CONVERGENCE_LOSSES
 
     def __post_init__(self):
+        if not self.kl_weight > 0:
+            raise ValueError(f"kl_weight must be > 0, got {self.kl_weight}")
+        if self.spectral_reduction not in losses.REDUCTIONS:
+            raise ValueError(f"unknown spectral reduction {self.spectral_reduction!r}; valid: {list(losses.REDUCTIONS)}")
+        if self.kl_warmup_epochs < 0 or self.free_bits < 0 or self.mss_weight < 0:
+            raise ValueError(f"kl_warmup_epochs, free_bits and mss_weight must be >= 0, got "
+                             f"{self.kl_warmup_epochs}, {self.free_bits}, {self.mss_weight}")
         if self.spectral not in losses.SPECTRAL_LOSSES:
             raise ValueError(f"unknown spectral loss {self.spectral!r}; valid: {sorted(losses.SPECTRAL_LOSSES)}")
         if self.feature not in features.FEATURES:
@@ -95,7 +135,7 @@ class RunConfig:
         (name, value in [0, 1]) pairs).
       seed: model init, per-step RNG and data order; noise_seed: the synth's noise rows.
       checkpoint_every: steps between mid-epoch saves of the latest checkpoint.
-      case, scale: preset names, for the record.
+      case, scale, objective: preset names, for the record.
     """
 
     model: ModelConfig
@@ -111,6 +151,7 @@ class RunConfig:
     checkpoint_every: int = 200
     case: Optional[str] = None
     scale: str = "thesis"
+    objective: str = "thesis"
 
     def __post_init__(self):
         if self.model.n_params != len(self.free_names):

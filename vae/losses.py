@@ -23,6 +23,7 @@ from reading |.| literally rather than from a separate definition.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable, Optional
 
@@ -112,6 +113,80 @@ def sclp_stft(target_audio: jnp.ndarray, pred_audio: jnp.ndarray, cfg: features.
     """
     return _convergence_of_energies(features.stft_energy(target_audio - pred_audio, cfg),
                                     features.stft_energy(target_audio, cfg), eps)
+
+
+CONVERGENCE_LOSSES = ("scl", "sclp")  # Ratios of Frobenius norms: the losses whose reduction matters.
+REDUCTIONS = ("example", "batch")
+
+
+def convergence_energies(name: str, target_audio: jnp.ndarray, pred_audio: jnp.ndarray, feature_name: str,
+                         cfg: features.FeatureConfig) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(||D||_F^2, ||R||_F^2) per example [...] of a spectral-convergence loss ('scl' or 'sclp') between
+    audio [..., n]: D = T - P (|T| - |P| for scl), R = T (|T|). The thesis's per-example loss is
+    sqrt(D) / (sqrt(R) + eps), averaged; the batch reduction of auraloss and ParallelWaveGAN is
+    sqrt(sum D) / sqrt(sum R) (`convergence`)."""
+    if name == "sclp" and feature_name == "stft":
+        return features.stft_energy(target_audio - pred_audio, cfg), features.stft_energy(target_audio, cfg)
+    target = features.compute(feature_name, target_audio, cfg)
+    pred = features.compute(feature_name, pred_audio, cfg)
+    if name == "scl":
+        target, pred = features.magnitude(target), features.magnitude(pred)
+    elif name != "sclp":
+        raise ValueError(f"{name!r} is not a spectral-convergence loss; valid: {list(CONVERGENCE_LOSSES)}")
+    return (jnp.sum(features.power(target - pred), axis=_FEATURE_AXES),
+            jnp.sum(features.power(target), axis=_FEATURE_AXES))
+
+
+def convergence(diff_energy: jnp.ndarray, ref_energy: jnp.ndarray, reduction: str, eps: float = EPS) -> jnp.ndarray:
+    """Spectral convergence from energies [B] (or their means): 'example' averages the per-example ratios
+    (a silent prediction scores exactly 1 on every example, however quiet the target, which makes
+    silence a minimum for any sound that does not match phase or pitch); 'batch' takes the ratio of
+    the batch's norms, which weighs each example by its energy."""
+    if reduction == "example":
+        return _convergence_of_energies(diff_energy, ref_energy, eps)
+    if reduction == "batch":
+        return features.safe_sqrt(jnp.sum(diff_energy)) / (features.safe_sqrt(jnp.sum(ref_energy)) + eps)
+    raise ValueError(f"unknown reduction {reduction!r}; valid: {list(REDUCTIONS)}")
+
+
+MSS_SCALES = (4, 2, 1, 0.5)  # n_fft divisors of the multi-resolution term: n_fft/4 ... 2 n_fft.
+MSS_LOG_FLOOR = 1e-5  # Magnitude floor of its log term.
+
+
+def multiscale_parts(target_audio: jnp.ndarray, pred_audio: jnp.ndarray, cfg: features.FeatureConfig
+                     ) -> dict[str, jnp.ndarray]:
+    """Per-example parts of the multi-resolution STFT loss (Yamamoto et al. 2020; DDSP, auraloss) between
+    audio [..., n]: 'diff' and 'ref' magnitude energies [..., R] for its spectral convergence and
+    'log' [...], the mean over resolutions of mean |log(|T| + f) - log(|P| + f)| (f = MSS_LOG_FLOOR).
+    Resolutions: n_fft = cfg.n_fft / s for s in MSS_SCALES, hop n_fft / 4. `multiscale_spectral`
+    combines them; kept apart so that a batch (or a whole validation set) reduces them together."""
+    diffs, refs, logs = [], [], []
+    for s in MSS_SCALES:
+        n_fft = int(cfg.n_fft / s)
+        res = dataclasses.replace(cfg, n_fft=n_fft, hop_length=max(1, n_fft // 4))
+        mag_t = features.magnitude(features.stft(target_audio, res))
+        mag_p = features.magnitude(features.stft(pred_audio, res))
+        diffs.append(jnp.sum(jnp.square(mag_t - mag_p), axis=_FEATURE_AXES))
+        refs.append(jnp.sum(jnp.square(mag_t), axis=_FEATURE_AXES))
+        logs.append(jnp.mean(jnp.abs(jnp.log(mag_t + MSS_LOG_FLOOR) - jnp.log(mag_p + MSS_LOG_FLOOR)),
+                             axis=_FEATURE_AXES))
+    return {"diff": jnp.stack(diffs, -1), "ref": jnp.stack(refs, -1), "log": jnp.mean(jnp.stack(logs, -1), -1)}
+
+
+def multiscale_spectral(parts: dict[str, jnp.ndarray]) -> jnp.ndarray:
+    """The multi-resolution STFT loss from `multiscale_parts` (per example [B, ...] or their means over a
+    set): mean over resolutions of the batch-level magnitude spectral convergence, plus the mean log
+    term. A silent or quiet prediction cannot satisfy it: the log term grows as |P| -> 0 where |T| is
+    not, and the batch-level ratio does not score silence 1 on quiet targets (`convergence`)."""
+    diff, ref = parts["diff"].reshape(-1, parts["diff"].shape[-1]), parts["ref"].reshape(-1, parts["ref"].shape[-1])
+    sc = features.safe_sqrt(jnp.sum(diff, 0)) / (features.safe_sqrt(jnp.sum(ref, 0)) + EPS)
+    return jnp.mean(sc) + jnp.mean(parts["log"])
+
+
+def free_bits_kl(kl_per_dim: jnp.ndarray, floor: float) -> jnp.ndarray:
+    """sum_d max(floor, KL_d) (Kingma et al. 2016): KL_d [latent] are batch means in nats; dimensions
+    under `floor` nats get no gradient towards the prior, so they cannot all collapse to it."""
+    return jnp.sum(jnp.maximum(kl_per_dim, floor))
 
 
 SPECTRAL_LOSSES: dict[str, Callable[[jnp.ndarray, jnp.ndarray], jnp.ndarray]] = {

@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Any] = {
     "beta": None,
     "ratio": 3.0,
     "alpha": 100.0,
+    "kl_weight": 1.0,
+    "kl_warmup_epochs": 0,
+    "free_bits": 0.0,
+    "spectral_reduction": "example",
+    "mss_weight": 0.0,
     "seed": 0,
     "data": None,
     "n_patches": 140_000,
@@ -104,11 +109,21 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "thesis": Scale(140_000, (100_000, 20_000, 20_000), 44_100, 1.0),
     "small": Scale(14_000, (10_000, 2_000, 2_000), 16_000, 0.5, max_epochs=50, pretrain_epochs=100),
+    "reference": Scale(20_000, (16_000, 2_000, 2_000), 8_000, 0.25),
     "quick": Scale(2_000, (1_600, 200, 200), 8_000, 0.25, max_epochs=30, pretrain_epochs=30),
     "tiny": Scale(64, (48, 8, 8), 4_000, 0.1, max_epochs=2, pretrain_epochs=2, batch_size=16),
 }
 
-RUN_CONTROL = ("case", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel")
+# Named objectives, a layer between the case and the scale. 'thesis' is eqs. 4.4-4.6 exactly; 'improved'
+# adds what keeps this model from collapsing (measured in results/README.md): a KL weight of 0.01 (a
+# Gaussian likelihood with sigma ~ 0.07 per parameter instead of the implicit sigma^2 = 1/2) and, where
+# the spectral term reaches the weights, a multi-resolution STFT term that a silent output cannot satisfy.
+OBJECTIVES: dict[str, dict[str, Any]] = {
+    "thesis": {},
+    "improved": {"kl_weight": 0.01, "spectral_reduction": "batch", "mss_weight": 1.0},
+}
+
+RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel")
 
 
 def _lookup(kind: str, name: str, table: dict):
@@ -159,6 +174,18 @@ def parser() -> argparse.ArgumentParser:
     loss.add_argument("--beta", type=float, help="spectral weight (default: calibrated to --ratio; 1 when fine-tuning)")
     loss.add_argument("--ratio", type=float, help="beta*spectral : recon at the start of training")
     loss.add_argument("--alpha", type=float, help="clamp-loss weight")
+    loss.add_argument("--objective", help=f"named objective: {', '.join(OBJECTIVES)} (default thesis)")
+    loss.add_argument("--kl-weight", type=float,
+                      help="KL weight (1: the thesis's ELBO; 0.01 = a Gaussian likelihood with sigma 0.07 per "
+                           "parameter, which keeps the latent space from collapsing)")
+    loss.add_argument("--kl-warmup-epochs", type=int, help="epochs over which the KL weight rises linearly to --kl-weight")
+    loss.add_argument("--free-bits", type=float, help="nats per latent dimension the KL does not penalize")
+    loss.add_argument("--spectral-reduction", choices=list(losses.REDUCTIONS),
+                      help="SCL/SCLP over a batch: mean of per-example ratios (which rewards silence) or the "
+                           "ratio of the batch's norms")
+    loss.add_argument("--mss-weight", type=float,
+                      help="add this times a multi-resolution STFT loss (which silence cannot satisfy) to the "
+                           "spectral term where it reaches the weights (synth head)")
     model = p.add_argument_group("model")
     model.add_argument("--synth-head", action=argparse.BooleanOptionalAction,
                        help="render decoded parameters inside the loss with gradients (Experiment 2)")
@@ -221,17 +248,22 @@ class Resolved:
     case: Optional[str]
     scale: str
     expansions: tuple[str, ...]
+    objective: str = "thesis"
 
 
 def resolve(explicit: dict[str, Any]) -> Resolved:
-    """Layers defaults < case < scale < explicit flags; `explicit` is the parsed namespace as a dict."""
+    """Layers defaults < case < objective < scale < explicit flags; `explicit` is the parsed namespace as a dict."""
     case = _lookup("case", explicit["case"], CASES) if explicit.get("case") else None
     scale = _lookup("scale", explicit.get("scale", "thesis"), SCALES)
+    objective = _lookup("objective", explicit.get("objective", "thesis"), OBJECTIVES)
     settings = dict(DEFAULTS)
     lines = []
     if case:
         settings.update(CASES[case])
         lines.append(f"case {case} expands to: {' '.join(to_flags(CASES[case]))}")
+    if OBJECTIVES[objective]:
+        settings.update(OBJECTIVES[objective])
+        lines.append(f"objective {objective} expands to: {' '.join(to_flags(OBJECTIVES[objective]))}")
     scale_flags = SCALES[scale].flags(settings)
     settings.update(scale_flags)
     lines.append(f"scale {scale} expands to: {' '.join(to_flags(scale_flags))}")
@@ -239,7 +271,7 @@ def resolve(explicit: dict[str, Any]) -> Resolved:
     settings.update(given)
     if given:
         lines.append(f"explicit flags: {' '.join(to_flags(given))}")
-    return Resolved(settings, case, scale, tuple(lines))
+    return Resolved(settings, case, scale, tuple(lines), objective)
 
 
 def feature_config_for(synth: SynthConfig) -> FeatureConfig:
@@ -298,7 +330,8 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
     return RunConfig(
         model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"]),
         synth=synth,
-        loss=LossConfig(s["loss"], s["feature"], feature_config_for(synth), s["alpha"], s["ratio"]),
+        loss=LossConfig(s["loss"], s["feature"], feature_config_for(synth), s["alpha"], s["ratio"], s["kl_weight"],
+                        s["kl_warmup_epochs"], s["free_bits"], s["spectral_reduction"], s["mss_weight"]),
         phases=phases,
         data=data_lib.DataConfig(sum(counts.values()), tuple(counts.values()), dataset.seed, dataset.size == N_PARAMETERS),
         dataset_path=str(Path(path).absolute()),
@@ -308,9 +341,11 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
         checkpoint_every=s["checkpoint_every"],
         case=resolved.case,
         scale=resolved.scale,
+        objective=resolved.objective,
     )
 
 
 def default_run_dir(resolved: Resolved) -> Path:
     name = resolved.case or f"{resolved.settings['loss']}-{resolved.settings['feature']}"
-    return Path("runs") / f"{name}-{resolved.scale}"
+    objective = "" if resolved.objective == "thesis" else f"-{resolved.objective}"
+    return Path("runs") / f"{name}{objective}-{resolved.scale}"

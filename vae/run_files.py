@@ -154,30 +154,53 @@ def write_metrics(run_dir: str | Path, records: list[dict]) -> None:
 
 
 def plot_metrics(records: list[dict], path: str | Path) -> None:
-    """Loss-curve PNG: one panel per loss term, train and val against epoch, phases marked."""
+    """Loss-curve PNG: one panel per loss term (train and val against epoch), then the diagnostics
+    (`vae.diagnostics`): validation parameter error beside the mean-patch and linear-code references,
+    active latent units, and the KL of each latent dimension; phases marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     terms = [k[len("train/"):] for k in (records[0] if records else {}) if k.startswith("train/")]
+    has_diagnostics = bool(records) and "val/param_error" in records[0]
+    panels = len(terms) + (3 if has_diagnostics else 0)
     cols = 3
-    rows = max(1, math.ceil(len(terms) / cols))
+    rows = max(1, math.ceil(panels / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     x = np.arange(1, len(records) + 1)
     starts = [i + 1 for i, r in enumerate(records) if r["epoch"] == 1 and i > 0]
-    for ax, term in zip(axes.flat, terms):
-        for split in ("train", "val"):
-            y = np.array([r.get(f"{split}/{term}", np.nan) for r in records], float)
-            ax.plot(x, y, label=split)
-            if np.all(y[np.isfinite(y)] > 0) and np.isfinite(y).any():
-                ax.set_yscale("log")
+
+    def series(key):
+        return np.array([np.nan if r.get(key) is None else r[key] for r in records], float)
+
+    def draw(ax, lines, title, log=True):
+        for label, y in lines:
+            ax.plot(x, y, label=label)
+        values = np.concatenate([y[np.isfinite(y)] for _, y in lines])
+        if log and values.size and np.all(values > 0):
+            ax.set_yscale("log")
         for s in starts:
             ax.axvline(s - 0.5, color="gray", linestyle=":", linewidth=1)
-        ax.set_title(term)
+        ax.set_title(title)
         ax.set_xlabel("epoch (all phases)")
-        ax.legend()
-    for ax in list(axes.flat)[len(terms):]:
+        ax.legend(fontsize=8)
+
+    flat = list(axes.flat)
+    for ax, term in zip(flat, terms):
+        draw(ax, [(split, series(f"{split}/{term}")) for split in ("train", "val")], term)
+    if has_diagnostics:
+        ax_err, ax_au, ax_kl = flat[len(terms):len(terms) + 3]
+        draw(ax_err, [("model (from mu)", series("val/param_error")), ("mean patch", series("val/mean_patch_error")),
+                      ("linear code", series("val/linear_code_error"))], "val parameter error", log=False)
+        draw(ax_au, [("active units", series("val/active_units"))], "active latent units", log=False)
+        kl = np.array([r["val/kl_per_dim"] for r in records], float).T
+        image = ax_kl.imshow(kl, aspect="auto", origin="lower", extent=(0.5, len(records) + 0.5, -0.5, len(kl) - 0.5))
+        fig.colorbar(image, ax=ax_kl, label="nats")
+        ax_kl.set_title("val KL per latent dimension")
+        ax_kl.set_xlabel("epoch (all phases)")
+        ax_kl.set_ylabel("dimension")
+    for ax in flat[panels:]:
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

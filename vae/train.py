@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from jaxsynth import ParameterSubset, SynthConfig, Voice
 from vae import data as data_lib
-from vae import losses, models
+from vae import diagnostics, features, losses, models
 from vae import run_files
 from vae import sharding as sharding_lib
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
@@ -45,6 +45,7 @@ from vae.models import ModelConfig
 from vae.run_files import RunPaths
 
 TERMS = ("total", "recon", "clamp", "spectral", "kl")
+SPECTRAL_TERMS = ("spectral", "mss")
 _TRAIN_STREAM, _EVAL_STREAM, _ORDER_STREAM = 1, 2, 3  # fold_in tags of the seed's RNG streams.
 CALIBRATION_BATCHES = 4  # Training batches the initial beta is measured on.
 
@@ -74,6 +75,13 @@ class Objective:
     batch_size: int
     impl: Optional[str] = None
 
+    @property
+    def renders_in_step(self) -> bool:
+        """Whether the training step needs the synth: only when the spectral term's gradient reaches the
+        weights (the synth head). Experiment 1's step skips it (same updates: that gradient is exactly
+        0) and its spectral term is measured on the validation set only."""
+        return self.spectral and self.model.synth_head
+
 
 def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
     """The phase's objective, rendering with the backend's default jaxsynth implementation."""
@@ -81,12 +89,15 @@ def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
                      phase.batch_size)
 
 
-def example_terms(obj: Objective, params, x, z_rng, noise, beta) -> dict[str, jax.Array]:
-    """Per-example loss terms, each [B], for patches x [B, k] in [0, 1] and noise [B, n] or rows
-    [r, n] repeating over the batch (`Voice.batch_noise`).
+def example_terms(obj: Objective, params, x, z_rng, noise, *, render: bool = True) -> dict[str, jax.Array]:
+    """Per-example parts of the loss for patches x [B, k] in [0, 1] and noise [B, n] or rows [r, n]
+    repeating over the batch (`Voice.batch_noise`); `combine` turns their means into the objective.
 
-    'clamp' includes alpha; 'spectral' is unweighted (0 when the phase has no spectral term);
-    'total' is the phase's objective. 'recon' is reported even when not optimized.
+    'recon', 'clamp' (alpha included), 'kl' [B] and 'kl_dims' [B, latent] always; with a spectral
+    term and render=True (a training step renders only when `Objective.renders_in_step`):
+    'spectral' [B], the thesis's per-example loss, plus for the batch reduction of a convergence loss
+    its energies 'spectral_diff', 'spectral_ref' [B], and with mss_weight the multi-resolution parts
+    'mss_diff', 'mss_ref' [B, R] and 'mss_log' [B] (`losses.multiscale_parts`).
     """
     raw, mu, logvar = models.VAE(obj.model).apply({"params": params}, x, z_rng)
     each = jax.vmap  # The vae.losses terms are batch means; vmapped they give one value per example.
@@ -94,17 +105,68 @@ def example_terms(obj: Objective, params, x, z_rng, noise, beta) -> dict[str, ja
         "recon": each(losses.param_reconstruction_loss)(raw, x),
         "clamp": each(functools.partial(losses.clamp_loss, alpha=obj.loss.alpha))(raw),
         "kl": each(losses.kl_divergence)(mu, logvar),
+        "kl_dims": 0.5 * (jnp.square(mu) + jnp.exp(logvar) - logvar - 1.0),
     }
-    if obj.spectral:
-        target, pred = models.render_pair(x, raw, noise, obj.subset, obj.synth, obj.model.synth_head, obj.impl)
-        loss = functools.partial(losses.spectral_loss, obj.loss.spectral, feature_name=obj.loss.feature,
-                                 feature_cfg=obj.loss.feature_config)
-        terms["spectral"] = each(loss)(target, pred)
+    if not (obj.spectral and render):
+        return terms
+    target, pred = models.render_pair(x, raw, noise, obj.subset, obj.synth, obj.model.synth_head, obj.impl)
+    loss = obj.loss
+    if loss.batch_convergence:
+        diff, ref = losses.convergence_energies(loss.spectral, target, pred, loss.feature, loss.feature_config)
+        terms.update(spectral=features.safe_sqrt(diff) / (features.safe_sqrt(ref) + losses.EPS),
+                     spectral_diff=diff, spectral_ref=ref)
     else:
-        terms["spectral"] = jnp.zeros(x.shape[0], jnp.float32)
-    recon = terms["recon"] if obj.recon else 0.0
-    terms["total"] = recon + terms["clamp"] + beta * terms["spectral"] + terms["kl"]
+        terms["spectral"] = each(functools.partial(losses.spectral_loss, loss.spectral, feature_name=loss.feature,
+                                                   feature_cfg=loss.feature_config))(target, pred)
+    if loss.mss_weight and obj.renders_in_step:
+        parts = losses.multiscale_parts(target, pred, loss.feature_config)
+        terms.update(mss_diff=parts["diff"], mss_ref=parts["ref"], mss_log=parts["log"])
     return terms
+
+
+def combine(obj: Objective, means: dict, beta, kl_weight, *, free_bits: bool = True,
+            spectral_in_total: bool = True) -> dict[str, jax.Array]:
+    """'spectral', 'mss' and 'total' from means of `example_terms` over a batch (or a whole set):
+
+      total = [recon] + clamp + beta (spectral + mss_weight mss) + kl_weight KL
+
+    where spectral is the batch-level ratio when LossConfig.spectral_reduction is 'batch' (else the
+    mean of per-example values), and KL is floored per dimension at LossConfig.free_bits nats when
+    `free_bits` (training) and that is set. spectral_in_total=False leaves the spectral terms out
+    (what `monitored` needs in Experiment 1). Terms a batch lacks (no rendering) count as 0.
+    """
+    loss = obj.loss
+    zero = jnp.zeros((), jnp.float32)
+    if "spectral_diff" in means:
+        spectral = losses.convergence(means["spectral_diff"], means["spectral_ref"], "batch")
+    else:
+        spectral = means.get("spectral", zero)
+    mss = (losses.multiscale_spectral({"diff": means["mss_diff"], "ref": means["mss_ref"], "log": means["mss_log"]})
+           if "mss_diff" in means else zero)
+    kl = losses.free_bits_kl(means["kl_dims"], loss.free_bits) if free_bits and loss.free_bits else means["kl"]
+    total = (means["recon"] if obj.recon else 0.0) + means["clamp"] + kl_weight * kl
+    if spectral_in_total:
+        total = total + beta * (spectral + loss.mss_weight * mss)
+    return {"spectral": spectral, "mss": mss, "total": total}
+
+
+def _logged_terms(loss: LossConfig) -> tuple[str, ...]:
+    return (*TERMS, "mss") if loss.mss_weight else TERMS
+
+
+def kl_weight_at(loss: LossConfig, epoch):
+    """KL weight during `epoch` (0-based) of a phase: linear warm-up over kl_warmup_epochs, then kl_weight."""
+    if loss.kl_warmup_epochs == 0:
+        return loss.kl_weight
+    return loss.kl_weight * min(1.0, (epoch + 1) / loss.kl_warmup_epochs)
+
+
+def monitored(obj: Objective, means: dict, beta: float) -> float:
+    """The validation value early stopping and the best checkpoint watch: the objective at the full KL
+    weight (no free bits), without the spectral terms when their gradient cannot reach the weights
+    (Experiment 1's spectral term is logged, never minimized, so it must not choose the model)."""
+    return float(combine(obj, means, beta, obj.loss.kl_weight, free_bits=False,
+                         spectral_in_total=obj.renders_in_step)["total"])
 
 
 # ------------------------------------------------------------------ optimizer
@@ -137,8 +199,8 @@ def optimizer(spec: OptimizerSpec) -> optax.GradientTransformation:
 
 
 @functools.partial(jax.jit, static_argnames=("obj", "opt", "batch_sharding"))
-def train_step(params, opt_state, data, order, batch_index, beta, noise, key, step, *, obj: Objective,
-               opt: OptimizerSpec, batch_sharding=None):
+def train_step(params, opt_state, data, order, batch_index, beta, noise, key, step, kl_weight=1.0, *,
+               obj: Objective, opt: OptimizerSpec, batch_sharding=None):
     """One Adam step on batch `batch_index` of the epoch's `order` over data [n, k].
 
     batch_sharding: a `jax.sharding.Sharding` the batch is split with (data parallelism,
@@ -152,40 +214,50 @@ def train_step(params, opt_state, data, order, batch_index, beta, noise, key, st
     z_rng = jax.random.fold_in(key, step)
 
     def loss_fn(p):
-        means = {k: v.mean() for k, v in example_terms(obj, p, x, z_rng, noise, beta).items()}
-        return means["total"], means
+        terms = example_terms(obj, p, x, z_rng, noise, render=obj.renders_in_step)
+        means = {k: v.mean(axis=0) for k, v in terms.items()}
+        combined = combine(obj, means, beta, kl_weight)
+        return combined["total"], {**{k: means[k] for k in ("recon", "clamp", "kl")}, **combined}
 
-    (_, means), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+    (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
     updates, opt_state = optimizer(opt).update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, dict(means, grad_norm=optax.tree.norm(grads))
+    return optax.apply_updates(params, updates), opt_state, dict(metrics, grad_norm=optax.tree.norm(grads))
 
 
 @functools.partial(jax.jit, static_argnames=("obj",))
-def _eval_sums(params, x, mask, beta, noise, key, *, obj: Objective):
-    return {k: jnp.sum(v * mask) for k, v in example_terms(obj, params, x, key, noise, beta).items()}
+def _eval_sums(params, x, mask, noise, key, *, obj: Objective):
+    return {k: jnp.tensordot(mask, v, axes=1) for k, v in example_terms(obj, params, x, key, noise).items()}
 
 
 def evaluate(obj: Objective, params, x, beta: float, noise, key) -> dict[str, float]:
-    """Mean of every term over x [n, k] (batches of obj.batch_size, the last one masked)."""
+    """Every term over x [n, k] (batches of obj.batch_size, the last one masked), spectral terms included
+    (reduced over the whole set), at the full KL weight; 'objective' is what early stopping watches
+    (`monitored`)."""
     batch = obj.batch_size
     x = np.asarray(x, np.float32)
     n = len(x)
     padded = np.concatenate([x, np.zeros((-n % batch, x.shape[1]), np.float32)])
     mask = (np.arange(len(padded)) < n).astype(np.float32)
-    outs = [_eval_sums(params, padded[start:start + batch], mask[start:start + batch], beta, noise,
+    outs = [_eval_sums(params, padded[start:start + batch], mask[start:start + batch], noise,
                        jax.random.fold_in(key, i), obj=obj)
             for i, start in enumerate(range(0, len(padded), batch))]
-    sums = dict.fromkeys(TERMS, 0.0)
+    sums = {}
     for out in jax.device_get(outs):  # One host transfer; summed in batch order, in float64.
         for k, v in out.items():
-            sums[k] += float(v)
-    return {k: v / n for k, v in sums.items()}
+            sums[k] = sums.get(k, 0.0) + np.asarray(v, np.float64)
+    means = {k: v / n for k, v in sums.items()}
+    combined = combine(obj, means, beta, obj.loss.kl_weight, free_bits=False)
+    out = {k: float(means[k]) for k in ("recon", "clamp", "kl")}
+    out.update({k: float(v) for k, v in combined.items()})
+    out["objective"] = monitored(obj, means, beta)
+    return out
 
 
 def calibrate_beta(obj: Objective, params, x, ratio: float, noise, key) -> tuple[float, dict[str, float]]:
     """beta with beta * spectral : recon = ratio : 1 on x [n, k] (section 4.3); returns (beta, terms)."""
     terms = evaluate(obj, params, x, 0.0, noise, key)
-    return losses.spectral_weight_for_ratio(terms["spectral"], terms["recon"], ratio), terms
+    spectral = terms["spectral"] + obj.loss.mss_weight * terms["mss"]
+    return losses.spectral_weight_for_ratio(spectral, terms["recon"], ratio), terms
 
 
 def early_stopping(best: Optional[float], bad_epochs: int, val: float) -> tuple[bool, float, int]:
@@ -292,7 +364,7 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
 
 def _best_val(records: list) -> Optional[float]:
     last = [r for r in records if r["phase"] == records[-1]["phase"]] if records else []
-    return min((r["val/total"] for r in last), default=None)
+    return min((r["val/objective"] for r in last), default=None)
 
 
 def _check_dataset(config: RunConfig, dataset: data_lib.Dataset) -> None:
@@ -369,8 +441,8 @@ class _Loop:
                 pending: list[tuple[int, int, dict]] = []  # (step, batch, metrics on device) since the last sync
                 for b in range(prog.batch, spe):
                     params, self.opt_state, m = train_step(params, self.opt_state, self.train_x, order, b, prog.beta,
-                                                           noise, key, prog.step, obj=obj, opt=opt,
-                                                           batch_sharding=batch_sharding)
+                                                           noise, key, prog.step, kl_weight_at(config.loss, prog.epoch),
+                                                           obj=obj, opt=opt, batch_sharding=batch_sharding)
                     prog.step, prog.batch = prog.step + 1, b + 1
                     pending.append((prog.step, prog.batch, m))
                     if prog.step % config.checkpoint_every == 0 and prog.batch < spe:
@@ -383,7 +455,8 @@ class _Loop:
                 val = evaluate(obj, params, self.val_x, prog.beta, noise, self.eval_key)
                 self._check_finite(prog.step + 1, val,
                                    f"validation after epoch {prog.epoch + 1} (phase {phase.name!r})")
-                record = self._end_epoch(prog, phase, opt, val, time.time() - t0)
+                record = self._end_epoch(prog, phase, obj, opt, val, time.time() - t0)
+                record.update(diagnostics.diagnose(config.model, params, self.val_x, self.train_host).as_record("val"))
                 if record["improved"]:
                     self.save(self.best, prog, params)
                 records.append(record)
@@ -418,19 +491,27 @@ class _Loop:
         prog.beta, prog.fresh = float(beta), False
         return params, self.config
 
-    def _end_epoch(self, prog: Progress, phase: PhaseConfig, opt: OptimizerSpec, val: dict, seconds: float) -> dict:
+    def _end_epoch(self, prog: Progress, phase: PhaseConfig, obj: Objective, opt: OptimizerSpec, val: dict,
+                   seconds: float) -> dict:
         """Updates early stopping and progress after an epoch; returns its metrics record."""
         spe = opt.steps_per_epoch
         train_means = {k: v / spe for k, v in prog.sums.items()}
         epoch = prog.epoch + 1
-        improved, prog.best, prog.bad_epochs = early_stopping(prog.best, prog.bad_epochs, val["total"])
+        if prog.epoch + 1 < self.config.loss.kl_warmup_epochs:  # The objective still changes: no stopping yet.
+            improved, prog.best, prog.bad_epochs = True, None, 0
+        else:
+            improved, prog.best, prog.bad_epochs = early_stopping(prog.best, prog.bad_epochs, val["objective"])
         if improved:
             prog.best_epoch = epoch
         prog.elapsed_s += seconds
         record = {"phase": prog.phase, "phase_name": phase.name, "epoch": epoch, "step": prog.step,
-                  "lr": float(learning_rate(opt, prog.epoch)), "beta": prog.beta}
-        record.update({f"train/{k}": train_means[k] for k in (*TERMS, "grad_norm")})
-        record.update({f"val/{k}": val[k] for k in TERMS})
+                  "lr": float(learning_rate(opt, prog.epoch)), "beta": prog.beta,
+                  "kl_weight": kl_weight_at(self.config.loss, prog.epoch)}
+        terms = _logged_terms(self.config.loss)
+        # Without the synth in the step (Experiment 1) the spectral terms exist on validation only.
+        record.update({f"train/{k}": train_means[k] if obj.renders_in_step or k not in SPECTRAL_TERMS else None
+                       for k in (*terms, "grad_norm")})
+        record.update({f"val/{k}": val[k] for k in (*terms, "objective")})
         record.update({"best_val": prog.best, "best_epoch": prog.best_epoch, "bad_epochs": prog.bad_epochs,
                        "improved": improved, "epoch_time_s": seconds, "elapsed_s": prog.elapsed_s})
         prog.epoch, prog.batch, prog.sums = epoch, 0, {}
