@@ -115,6 +115,11 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
         lines.append("")
     else:
         lines += ["Needs at least two runs.", ""]
+    lines += ["## Against baselines", "", baseline_table(by_case), "",
+              "Parameter error: sum over parameters of the squared error of decode(mu), mean over test patches; "
+              "mean patch: the training mean for every patch. LSD: log-spectral distance (`eval.baselines`); "
+              "shuffled: another test patch's sound. Active units: latent dimensions whose mean varies (Var > 0.01).",
+              ""]
     lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", tables.clustering_table(by_case), ""]
     settings = {r.name: r.metrics["clustering"].get("config") for r in runs}
     lines += ["Clustering settings: " + "; ".join(
@@ -122,6 +127,25 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
                     f"min_samples {c['min_samples']}, seed {c['seed']}" if c else "not clustered")
         for k, c in settings.items()) + ".", ""]
     return "\n".join(lines)
+
+
+def baseline_table(by_case: dict[str, dict]) -> str:
+    """One row per run: the model's parameter error and sound measures beside the baselines' (`eval.baselines`)."""
+    columns = [tables.Column("param error", "min"), tables.Column("mean patch"), tables.Column("LSD", "min"),
+               tables.Column("LSD mean patch"), tables.Column("LSD shuffled"), tables.Column("RMS ratio"),
+               tables.Column("silent"), tables.Column("active units", "max")]
+    rows = []
+    for name, m in by_case.items():
+        b = m.get("baselines")
+        if b is None:
+            rows.append((name, [None] * len(columns)))
+            continue
+        p, snd = b["parameters"], b["sound"]
+        rows.append((name, [p["model"]["param_error"], p["mean_patch"]["param_error"], snd["model"]["lsd_mean"],
+                            snd["mean_patch"]["lsd_mean"], snd["shuffled"]["lsd_mean"],
+                            snd["model"]["rms_ratio_median"], snd["model"]["silent_fraction"],
+                            p["model"]["active_units"]]))
+    return tables.markdown_table("Case", columns, rows)
 
 
 def kruskal_json(results: dict[str, KruskalResult], alpha: float) -> dict:

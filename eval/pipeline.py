@@ -33,7 +33,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from eval import frechet, report, showcase, spectral_metrics
+from eval import baselines, frechet, report, showcase, spectral_metrics
 from eval.clustering import MIN_POINTS, ClusteringConfig, LatentClustering, cluster_training_latents
 from eval.embeddings.registry import EMBEDDING_MODELS
 from eval.outputs import OutputDir, write_json
@@ -139,19 +139,21 @@ def _positions(rec: Reconstruction, split_indices, flag: str) -> np.ndarray:
 
 
 def _stream_set(voice, run, rec: Reconstruction, cfg: EvalConfig, models: dict, spectral: bool):
-    """Renders rec batch by batch; returns (per-batch spectral errors, {net: [true emb]}, {net: [recon emb]})."""
-    errors, true_emb, recon_emb = [], {m: [] for m in models}, {m: [] for m in models}
+    """Renders rec batch by batch; returns (per-batch spectral errors, {net: [true emb]}, {net: [recon emb]},
+    per-batch `baselines.sound_measures`)."""
+    errors, true_emb, recon_emb, measures = [], {m: [] for m in models}, {m: [] for m in models}, []
     sample_rate = run.synth_config.sample_rate
+    feature_cfg = run.config.loss.feature_config
     for batch in audio_batches(voice, run, rec, cfg.batch_size, cfg.progress):
         if spectral:
-            errors.append(spectral_metrics.batch_errors(batch.true, batch.recon, run.config.loss.feature_config,
-                                                        pad_to=cfg.batch_size))
+            errors.append(spectral_metrics.batch_errors(batch.true, batch.recon, feature_cfg, pad_to=cfg.batch_size))
+            measures.append(baselines.sound_measures(batch.true, batch.recon, feature_cfg))
         if models:
             for name, emb in frechet.embed_batch(batch.true, sample_rate, models).items():
                 true_emb[name].append(emb)
             for name, emb in frechet.embed_batch(batch.recon, sample_rate, models).items():
                 recon_emb[name].append(emb)
-    return errors, true_emb, recon_emb
+    return errors, true_emb, recon_emb, measures
 
 
 def _load_embedders(cfg: EvalConfig, say) -> tuple[dict, dict]:
@@ -210,6 +212,22 @@ def _memory(cfg: EvalConfig, n_samples: int, n_test: int, embedding_rows: dict) 
     }
 
 
+def _baselines(run, voice, test: Reconstruction, errors, measures: list, latent: Optional[LatentClustering],
+               cfg: EvalConfig) -> dict:
+    """The model's numbers beside those of the `eval.baselines` on the same test patches."""
+    record = {"descriptions": dict(baselines.BASELINES),
+              "parameters": baselines.parameter_record(run, test.x),
+              "spectral": {"model": errors.summary()},
+              "sound": {"model": baselines.summarize_measures(baselines.concatenate_measures(measures))}}
+    for name, rec in baselines.predictions(run, test).items():
+        batches, _, _, sound = _stream_set(voice, run, rec, cfg, {}, spectral=True)
+        record["spectral"][name] = spectral_metrics.concatenate(batches).summary()
+        record["sound"][name] = baselines.summarize_measures(baselines.concatenate_measures(sound))
+    if latent is not None:
+        record["clustering"] = baselines.clustering_record(run, latent.x, latent.config)
+    return record
+
+
 def _examples(run, voice, test: Reconstruction, errors, latent: Optional[LatentClustering], cfg: EvalConfig,
               seeds: dict, out: OutputDir) -> dict:
     """Every figure and WAV (`eval.showcase`); returns what was drawn."""
@@ -254,11 +272,11 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
         models, fad = _load_embedders(cfg, say)
 
     with timer.stage("test_set"):
-        batches, test_true, test_recon = _stream_set(voice, run, test, cfg, models, spectral=True)
+        batches, test_true, test_recon, measures = _stream_set(voice, run, test, cfg, models, spectral=True)
     errors = spectral_metrics.concatenate(batches)
     if models:
         with timer.stage("train_subset"):
-            _, train_true, train_recon = _stream_set(voice, run, train_subset, cfg, models, spectral=False)
+            _, train_true, train_recon, _ = _stream_set(voice, run, train_subset, cfg, models, spectral=False)
         with timer.stage("fad"):
             fad["scores"] = {"train_subset": frechet.fad_scores(train_true, train_recon),
                              "test": frechet.fad_scores(test_true, test_recon)}
@@ -276,6 +294,9 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
             latent = cluster_training_latents(run, cfg.cluster_fraction, seeds["cluster_subset"], cfg.clustering)
         clustering = _clustering_record(latent, cfg, seeds, out)
 
+    with timer.stage("baselines"):
+        baseline_record = _baselines(run, voice, test, errors, measures, latent, cfg)
+
     with timer.stage("figures_sounds"):
         examples = _examples(run, voice, test, errors, latent, cfg, seeds, out)
 
@@ -286,6 +307,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
         "sets": {"test": {"n": len(test), "of": len(dataset.test)},
                  "train_subset": {"n": 0 if train_subset is None else len(train_subset), "of": len(dataset.train),
                                   "fraction": cfg.train_fraction, "seed": seeds["train_subset"]}},
+        "baselines": baseline_record,
         "fad": fad,
         "spectral": _spectral_record(errors, test, run.config.loss.feature_config, out),
         "clustering": clustering,

@@ -6,11 +6,13 @@ linked relative to the report's folder. `SECTIONS` lists the section headings in
 
 from __future__ import annotations
 
+from eval import baselines
 from eval.embeddings.registry import EMBEDDING_MODELS, TORCH_EXTRA_MESSAGE
 from eval.embeddings.weights import DEFAULT_DIR, ENV_VAR, KNOWN_WEIGHTS
+from vae.diagnostics import ACTIVE_UNIT_VARIANCE
 from eval.tables import Column, clustering_table, fad_table, format_value, l1_table, markdown_table, mse_table
 
-SECTIONS = ("Run", "Settings", "FAD", "Spectral metrics", "Latent space", "Cluster spectra",
+SECTIONS = ("Run", "Against baselines", "Settings", "FAD", "Spectral metrics", "Latent space", "Cluster spectra",
             "Latent interpolation", "Original vs reconstruction", "Timings", "Memory", "Files")
 
 
@@ -42,6 +44,36 @@ def _run(m: dict) -> list[str]:
              "dataset": run["dataset"]["path"],
              "train / val / test patches": " / ".join(str(run["dataset"][s]) for s in ("train", "val", "test"))}
     return ["## Run", "", _kv_table(items)]
+
+
+def _baselines(m: dict) -> list[str]:
+    b = m.get("baselines")
+    lines = ["## Against baselines", ""]
+    if b is None:
+        return lines + ["Not computed (an evaluation from before baselines existed)."]
+    lines += ["The same metrics, on the same test patches, for what a model that learned nothing gives: "
+              + "; ".join(f"**{k}**: {v}" for k, v in b["descriptions"].items())
+              + ". Lower is better except where no direction applies (loudness).", "",
+              markdown_table("metric", [Column(c) for c in (*baselines.COLUMNS, "verdict")], baselines.table_rows(b)),
+              ""]
+    p = b["parameters"]
+    lines += [f"Latent space: {p['model']['active_units']} of {m['run']['latent_dim']} latent units active "
+              f"(Var over test patches of the encoder mean > {ACTIVE_UNIT_VARIANCE}; untrained encoder: "
+              f"{p['untrained']['active_units']}), total KL {p['model']['kl_total']:.3g} nats. The best linear code of "
+              f"the same width (PCA) reaches a parameter error of {p['linear_code']['param_error']:.4g}."]
+    per, per_mean = p["model"]["per_param"], p["mean_patch"]["per_param"]
+    better = sum(1 for a, c in zip(per, per_mean) if a < 0.9 * c)
+    lines += [f"{better} of {len(per)} parameters are reconstructed with less than 0.9x the mean patch's error "
+              "(per-parameter values in metrics.json, `baselines.parameters`)."]
+    if "clustering" in b:
+        c = b["clustering"]
+        rows = [(name, [c[name]["n_clusters"], c[name]["n_noise"], c[name]["dbcv"]])
+                for name in ("raw_parameters", "untrained_encoder")]
+        model = m["clustering"]
+        rows.insert(0, ("model's latent means", [model["n_clusters"], model["n_noise"], model["dbcv"]]))
+        lines += ["", "Clustering, same points and settings:", "",
+                  markdown_table("points clustered", [Column("clusters"), Column("noise"), Column("DBCV")], rows)]
+    return lines
 
 
 def _settings(m: dict) -> list[str]:
@@ -195,7 +227,7 @@ def markdown(m: dict) -> str:
     parts = [f"# Evaluation of {_case(m)}", "",
              f"`{m['run']['dir']}`, {m['run']['checkpoint']} checkpoint. All numbers are also in "
              f"[metrics.json](metrics.json).", ""]
-    for section in (_run, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,
+    for section in (_run, _baselines, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,
                     _memory, _files):
         parts += section(m) + [""]
     return "\n".join(parts)

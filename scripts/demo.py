@@ -1,9 +1,9 @@
-"""The main job (`make demo`): `vae.cli.demo_main` (console script `jaxsynth-demo`), a quick-scale run
-trained into runs/demo and reloaded to report its test reconstruction error."""
+"""The main job (`make demo`): `eval.demo.main` (console script `jaxsynth-demo`): trains a quick-scale VAE
+that learns into runs/demo, evaluates it and prints it against its baselines."""
 
 import sys
 
-from vae.cli import demo_main as main
+from eval.demo import main
 
 if __name__ == "__main__":
     sys.exit(main())

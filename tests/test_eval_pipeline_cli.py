@@ -89,7 +89,18 @@ def test_evaluate_cli_end_to_end(tiny_run, tmp_path, monkeypatch):
     assert metrics["settings"]["seeds"]["umap"] == 3 and metrics["examples"]["interpolation"]["test_indices"] == [0, 5]
     assert len(metrics["examples"]["interpolation"]["wavs"]) == 2 + 7
     assert len(metrics["examples"]["reconstructions"]) == 2
-    assert {"load", "reconstruct", "test_set", "clustering", "figures_sounds", "report"} <= set(metrics["timings_s"])
+    assert {"load", "reconstruct", "test_set", "clustering", "baselines", "figures_sounds", "report"} \
+        <= set(metrics["timings_s"])
+    # Every metric has its baselines beside it, computed on the same 6 test patches.
+    b = metrics["baselines"]
+    assert set(b["spectral"]) == set(b["sound"]) == {"model", "mean_patch", "untrained", "shuffled"}
+    assert b["spectral"]["model"] == metrics["spectral"]["summary"]
+    assert b["spectral"]["shuffled"]["stft"]["mse"] > 0 and 0 <= b["sound"]["model"]["silent_fraction"] <= 1
+    params = b["parameters"]
+    assert params["model"]["param_error"] >= 0 and len(params["model"]["per_param"]) == 63
+    assert params["mean_patch"]["param_error"] > 0 and params["linear_code"]["param_error"] > 0
+    assert set(b["clustering"]) == {"raw_parameters", "untrained_encoder"}
+    assert "| parameter error (sum of squares, from mu) |" in text and "Clustering, same points and settings" in text
 
     # 2. In process, with a stand-in for VGGish and PANNs missing: FAD computed for the one network.
     monkeypatch.setattr(frechet, "load_embedders",
@@ -110,7 +121,7 @@ def test_evaluate_cli_end_to_end(tiny_run, tmp_path, monkeypatch):
     # 3. Both evaluations side by side.
     table = tmp_path / "compare.md"
     assert load_script("compare").main([str(tiny_run), str(fad_out), "--out", str(table)]) == 0
-    assert "## Kruskal–Wallis" in table.read_text()
+    assert "## Kruskal–Wallis" in table.read_text() and "## Against baselines" in table.read_text()
 
 
 def test_bad_run_directories_are_explained(tmp_path, capsys):

@@ -1,8 +1,8 @@
-"""Command-line entry points of the training side: `train`, `make_dataset`, `demo`.
+"""Command-line entry points of the training side: `train`, `make_dataset`.
 
 Each `*_main(argv)` parses argv (None: sys.argv[1:]) and returns the exit status; they are the
-console scripts of pyproject.toml (`jaxsynth-train`, `jaxsynth-make-dataset`, `jaxsynth-demo`)
-and what `scripts/train.py`, `scripts/make_dataset.py` and `scripts/demo.py` run.
+console scripts of pyproject.toml (`jaxsynth-train`, `jaxsynth-make-dataset`) and what
+`scripts/train.py` and `scripts/make_dataset.py` run. The demo trains and evaluates: `eval.demo`.
 """
 
 from __future__ import annotations
@@ -119,40 +119,4 @@ def make_dataset_main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     print(f"{config.n_patches} patches ({dataset.size} free parameters; counts {dataset.counts}; seed {config.seed})")
     print(f"  training file  {npz}\n  JSON (physical values) {js}")
-    return 0
-
-
-DEMO_RUN_DIR = Path("runs") / "demo"
-
-
-def demo_main(argv: list[str] | None = None) -> int:
-    """The main job (`make demo`): a complete quick-scale training run, then a look at the result.
-
-    Trains `--scale quick --loss sclp --feature mfcc` into runs/demo under the working directory
-    (2,000 patches at 8 kHz, 0.25 s; a few minutes on 2 CPU cores), reloads it with
-    `vae.run.load_run` and reports how well it reconstructs the test patches.
-    """
-    argparse.ArgumentParser(description=demo_main.__doc__.splitlines()[0]).parse_args(argv)
-    flags = ["--scale", "quick", "--loss", "sclp", "--feature", "mfcc", "--out", str(DEMO_RUN_DIR), "--overwrite"]
-    print("$ train", " ".join(flags), flush=True)
-    code = train_main(flags)
-    if code != 0:
-        return code
-
-    import numpy as np
-
-    loaded = run.load_run(DEMO_RUN_DIR)
-    test = loaded.dataset.test
-    rec = run.reconstruct(loaded, test)
-    mse = float(np.mean(np.sum((rec - test) ** 2, axis=-1)))
-    base = float(np.mean(np.sum((test - loaded.dataset.train.mean(0)) ** 2, axis=-1)))
-    print(f"\nbest checkpoint: step {loaded.step}; test parameter error ||x - x_hat||^2 = {mse:.3f} "
-          f"(predicting the training mean: {base:.3f}; {len(test)} patches, {loaded.subset.size} parameters)")
-    print("quick scale: a few hundred steps at the thesis's lr 1e-4, a check of the whole pipeline rather than "
-          "a converged model (see loss_curve.png)")
-    print(f"outputs in {DEMO_RUN_DIR}:")
-    for name in ("config.json", "metrics.jsonl", "metrics.csv", "loss_curve.png", "checkpoints/best",
-                 "checkpoints/latest"):
-        print(f"  {DEMO_RUN_DIR / name}")
-    print(f"dataset: {loaded.config.dataset_path} (+ the same patches in physical units as .json)")
     return 0

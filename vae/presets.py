@@ -154,6 +154,11 @@ scales (data and audio; --scale also caps the epochs):
                 for name, s in SCALES.items())
 
 
+def case_name(name: str) -> str:
+    """The thesis case called `name` (any letter case); ValueError listing the valid ones."""
+    return _lookup("case", name, CASES)
+
+
 def parser() -> argparse.ArgumentParser:
     """The training CLI; absent flags are absent from the namespace (so presets can fill them)."""
     p = argparse.ArgumentParser(description=DESCRIPTION, epilog=EXAMPLES, formatter_class=HelpFormatter,

@@ -461,7 +461,8 @@ class _Loop:
                     self.save(self.best, prog, params)
                 records.append(record)
                 run_files.write_metrics(self.run_dir, records)
-                bar.set_postfix(epoch=prog.epoch, val=f"{val['total']:.4g}", best=f"{prog.best:.4g}")
+                bar.set_postfix(epoch=prog.epoch, val=f"{val['objective']:.4g}",
+                                best="warm-up" if prog.best is None else f"{prog.best:.4g}")
                 phase_done = prog.epoch >= phase.max_epochs or prog.bad_epochs >= phase.patience
                 if phase_done:
                     prog.start_phase(prog.phase + 1, len(config.phases))

@@ -1,0 +1,170 @@
+"""Reference runs: train and evaluate a list of thesis cases at one scale and objective, then compare.
+
+    RUNS_DIR/<objective>/<case>/      the run (config, checkpoints, metrics, eval/)
+    RESULTS_DIR/<objective>/<case>/   what is kept of it: eval/metrics.json, report.md, metrics.jsonl,
+                                      the loss curve, the evaluation's figures and per-example errors
+                                      (no checkpoints, no WAVs)
+    RESULTS_DIR/<objective>/compare.md  thesis-style tables of every evaluated case (`scripts/compare.py`)
+
+Each case is a state machine over its folder: evaluated (RESULTS_DIR has its metrics.json) -> skipped;
+trained or interrupted (RUNS_DIR has its config.json) -> resumed (a finished run resumes to no step) and
+evaluated; nothing -> trained from the start. So the same command continues after a crash or a
+session's end, and a list can be worked through over several sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional
+
+from tqdm.auto import tqdm
+
+from vae.help import HelpFormatter
+
+KEPT_EVAL_FILES = ("metrics.json", "report.md")
+KEPT_EVAL_SUFFIXES = (".png",)  # And eval/errors/*.npy, the per-example errors compare.md tests.
+KEPT_RUN_FILES = ("metrics.jsonl", "loss_curve.png", "config.json")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceRun:
+    """One (objective, case) of a reference list and where it lives."""
+
+    objective: str
+    case: str
+    run_dir: Path
+    results_dir: Path
+
+    @property
+    def evaluated(self) -> bool:
+        return (self.results_dir / "eval" / "metrics.json").exists()
+
+    @property
+    def started(self) -> bool:
+        return (self.run_dir / "config.json").exists()
+
+    def state(self) -> str:
+        return "evaluated" if self.evaluated else "started" if self.started else "new"
+
+
+def plan(cases: list[str], objectives: list[str], runs_dir: Path, results_dir: Path) -> list[ReferenceRun]:
+    """The runs of every (objective, case), objectives outermost."""
+    return [ReferenceRun(o, c, runs_dir / o / c, results_dir / o / c) for o in objectives for c in cases]
+
+
+def keep_results(run: ReferenceRun) -> None:
+    """Copies the small, human-facing outputs of an evaluated run into its results folder (atomically:
+    the folder appears complete or not at all)."""
+    tmp = run.results_dir.with_name(run.results_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "eval").mkdir(parents=True)
+    for name in KEPT_RUN_FILES:
+        if (run.run_dir / name).exists():
+            shutil.copy2(run.run_dir / name, tmp / name)
+    eval_dir = run.run_dir / "eval"
+    for path in eval_dir.rglob("*"):
+        kept = path.name in KEPT_EVAL_FILES or path.suffix in KEPT_EVAL_SUFFIXES or path.parent.name == "errors"
+        if path.is_file() and kept:
+            target = tmp / "eval" / path.relative_to(eval_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    if run.results_dir.exists():
+        shutil.rmtree(run.results_dir)
+    tmp.rename(run.results_dir)
+
+
+def run_one(run: ReferenceRun, scale: str, evaluate_args: list[str], train_only: bool) -> int:
+    """Trains (or resumes) and evaluates one run; returns the first non-zero exit status, else 0."""
+    from eval.cli import evaluate_main
+    from vae.cli import train_main
+
+    if run.started:
+        status = train_main(["--out", str(run.run_dir), "--resume", "--quiet"])
+    else:
+        status = train_main(["--case", run.case, "--objective", run.objective, "--scale", scale,
+                             "--out", str(run.run_dir), "--quiet"])
+    if status or train_only:
+        return status
+    status = evaluate_main([str(run.run_dir), "--quiet", *evaluate_args])
+    if status == 0:
+        keep_results(run)
+    return status
+
+
+def compare_objective(results_dir: Path, objective: str, runs: list[ReferenceRun]) -> Optional[Path]:
+    """Writes RESULTS_DIR/<objective>/compare.md over that objective's evaluated runs (None if < 1)."""
+    from eval.cli import compare_main
+
+    done = [r for r in runs if r.objective == objective and r.evaluated]
+    if not done:
+        return None
+    out = results_dir / objective / "compare.md"
+    status = compare_main([*(str(r.results_dir) for r in done), "--names", *(r.case for r in done),
+                           "--out", str(out)])
+    return out if status == 0 else None
+
+
+EXAMPLES = """examples:
+  %(prog)s                                              # all 15 cases, thesis objective, reference scale
+  %(prog)s --cases Exp1-SCLP Exp2-SCLP-ts --objectives thesis improved
+  %(prog)s --list                                       # what is done, started and new
+
+Safe to interrupt: rerunning the same command skips evaluated cases and resumes the others."""
+
+
+def parser() -> argparse.ArgumentParser:
+    from vae import presets
+
+    p = argparse.ArgumentParser(description="Train, evaluate and compare thesis cases at one scale (reference runs).",
+                                epilog=EXAMPLES, formatter_class=HelpFormatter)
+    p.add_argument("--cases", nargs="+", default=list(presets.CASES), metavar="CASE",
+                   help=f"thesis cases, in order (default: all 15: {', '.join(presets.CASES)})")
+    p.add_argument("--objectives", nargs="+", default=["thesis"], choices=list(presets.OBJECTIVES),
+                   help="named objectives to run each case with")
+    p.add_argument("--scale", default="reference", choices=list(presets.SCALES), help="run scale")
+    p.add_argument("--runs-dir", default="runs/reference", help="where runs are trained (checkpoints: large)")
+    p.add_argument("--results-dir", default="results/reference", help="where evaluated numbers and figures are kept")
+    p.add_argument("--train-only", action="store_true", help="train (or resume) without evaluating")
+    p.add_argument("--list", action="store_true", help="print each run's state and exit")
+    p.add_argument("--evaluate-args", nargs=argparse.REMAINDER, default=[],
+                   help="the rest of the line goes to scripts/evaluate.py (default: its defaults)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Works through the reference list; see `--help`."""
+    from vae import presets
+
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        cases = [presets.case_name(c) for c in args.cases]
+    except ValueError as e:
+        p.error(str(e))
+    runs = plan(cases, args.objectives, Path(args.runs_dir), Path(args.results_dir))
+    if args.list:
+        for r in runs:
+            print(f"{r.state():10s} {r.objective:9s} {r.case:15s} {r.run_dir}")
+        return 0
+    failed = []
+    bar = tqdm(runs, unit="run", desc="reference runs")
+    for r in bar:
+        bar.set_postfix_str(f"{r.objective}/{r.case} ({r.state()})")
+        if r.evaluated:
+            continue
+        tqdm.write(f"== {r.objective} {r.case}: {r.state()} -> {r.run_dir}")
+        status = run_one(r, args.scale, args.evaluate_args, args.train_only)
+        if status:
+            failed.append(f"{r.objective}/{r.case} (exit {status})")
+    for objective in args.objectives:
+        out = compare_objective(Path(args.results_dir), objective, runs)
+        if out is not None:
+            print(f"comparison of {objective}: {out}")
+    if failed:
+        print("failed: " + ", ".join(failed), file=sys.stderr)
+        return 1
+    return 0

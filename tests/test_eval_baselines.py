@@ -1,0 +1,48 @@
+"""eval.baselines: the reference predictions and the verdicts a report prints beside each metric."""
+
+import numpy as np
+import pytest
+
+from eval import baselines
+from vae.features import FeatureConfig
+
+
+def test_derangement_moves_every_row():
+    for n in (2, 3, 10, 257):
+        perm = baselines.derangement(n)
+        assert sorted(perm) == list(range(n)) and not np.any(perm == np.arange(n))
+
+
+def test_verdict_names_the_baselines_not_beaten():
+    assert baselines.verdict(1.0, [("mean_patch", 2.0), ("shuffled", 3.0)], True) == "better than all"
+    assert baselines.verdict(2.5, [("mean_patch", 2.0), ("shuffled", 3.0)], True) == "not better than mean_patch"
+    assert baselines.verdict(2.0, [("mean_patch", 2.0)], True) == "not better than mean_patch"  # A tie is not better.
+    assert baselines.verdict(5.0, [("untrained", 3.0), ("x", None)], False) == "better than all"
+    assert baselines.verdict(0.7, [("mean_patch", 0.3)], None) == ""
+
+
+def test_sound_measures_see_silence_and_loudness():
+    cfg = FeatureConfig(sample_rate=8000, n_fft=256, hop_length=64)
+    rng = np.random.default_rng(0)
+    target = (0.1 * rng.standard_normal((3, 2000))).astype(np.float32)
+    same = baselines.summarize_measures(baselines.sound_measures(target, target, cfg))
+    assert same["lsd_mean"] == pytest.approx(0.0, abs=1e-6) and same["rms_ratio_median"] == pytest.approx(1.0)
+    silent = baselines.summarize_measures(baselines.sound_measures(target, np.zeros_like(target), cfg))
+    half = baselines.summarize_measures(baselines.sound_measures(target, 0.5 * target, cfg))
+    assert silent["silent_fraction"] == 1.0 and half["silent_fraction"] == 0.0
+    assert half["rms_ratio_median"] == pytest.approx(0.5, rel=1e-5)
+    assert half["lsd_mean"] == pytest.approx(np.log(2.0), rel=0.05) and silent["lsd_mean"] > 3 * half["lsd_mean"]
+
+
+def test_table_rows_have_a_value_per_column_and_a_verdict():
+    record = {"parameters": {"model": {"param_error": 4.0}, "mean_patch": {"param_error": 5.0},
+                             "untrained": {"param_error": 17.0}, "shuffled": {"param_error": 10.0}},
+              "spectral": {w: {f: {"mse": v, "l1_median": v} for f in ("stft", "mfcc", "cqt")}
+                           for w, v in (("model", 1.0), ("mean_patch", 0.5), ("untrained", 2.0), ("shuffled", 3.0))},
+              "sound": {w: {"lsd_mean": v, "rms_ratio_median": 1.0, "silent_fraction": 0.0}
+                        for w, v in (("model", 2.0), ("mean_patch", 3.0), ("untrained", 4.0), ("shuffled", 3.5))}}
+    rows = dict(baselines.table_rows(record))
+    assert all(len(v) == len(baselines.COLUMNS) + 1 for v in rows.values())
+    assert rows["parameter error (sum of squares, from mu)"][-1] == "better than all"
+    assert rows["STFT MSE"][-1] == "not better than mean_patch"
+    assert rows["RMS ratio prediction / target (median)"][-1] == ""

@@ -1,0 +1,39 @@
+"""eval.reference: a list of cases trained, evaluated, kept and compared; rerunning skips what is done."""
+
+import json
+
+from eval import reference
+
+EVAL = ["--evaluate-args", "--no-fad", "--test-limit", "6", "--cluster-fraction", "1.0", "--umap-neighbors", "8",
+        "--examples", "1"]
+
+
+def test_reference_runs_resume_skip_and_compare(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # The tiny dataset is generated under ./data.
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    args = ["--cases", "exp1-sclp", "--scale", "tiny", "--runs-dir", str(runs), "--results-dir", str(results)]
+    # A first pass that only trains, as a session that ends before the evaluation would leave it.
+    assert reference.main([*args, "--train-only"]) == 0
+    plan = reference.plan(["Exp1-SCLP"], ["thesis"], runs, results)
+    assert [r.state() for r in plan] == ["started"]
+    capsys.readouterr()
+    assert reference.main([*args, *EVAL]) == 0
+    printed = capsys.readouterr()
+    assert "== thesis Exp1-SCLP: started" in printed.out + printed.err
+    assert [r.state() for r in plan] == ["evaluated"]
+    kept = results / "thesis" / "Exp1-SCLP"
+    metrics = json.loads((kept / "eval" / "metrics.json").read_text())
+    assert metrics["run"]["case"] == "Exp1-SCLP" and "baselines" in metrics
+    assert (kept / "metrics.jsonl").is_file() and (kept / "eval" / "report.md").is_file()
+    assert not list(kept.rglob("*.wav")) and not (kept / "checkpoints").exists()
+    compare = (results / "thesis" / "compare.md").read_text()
+    assert "| Exp1-SCLP |" in compare and "## Against baselines" in compare
+    # Done cases are skipped: nothing is trained or evaluated again.
+    before = (runs / "thesis" / "Exp1-SCLP" / "metrics.jsonl").stat().st_mtime_ns
+    capsys.readouterr()
+    assert reference.main([*args, *EVAL]) == 0
+    printed = capsys.readouterr()
+    assert "== thesis Exp1-SCLP" not in printed.out + printed.err
+    assert (runs / "thesis" / "Exp1-SCLP" / "metrics.jsonl").stat().st_mtime_ns == before
+    assert reference.main([*args, "--list"]) == 0
+    assert "evaluated  thesis    Exp1-SCLP" in capsys.readouterr().out
