@@ -1,0 +1,156 @@
+"""`scripts/match.py TARGET.wav --out DIR`: find the Voice patch whose render is closest to a WAV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+METHODS = ("direct", "latent", "random")
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="match.py",
+        description="Sound matching: finds the torchsynth Voice patch whose render is closest to TARGET.wav "
+                    "(any rate, channels, length) and writes DIR/patch.json, DIR/match.wav, DIR/target.wav "
+                    "and DIR/match.png. Every method is shown against random search with the same number of "
+                    "renders (which runs after it, in about half its time).",
+        epilog="example: match.py pluck.wav --out runs/match-pluck --budget 60 --verify-torchsynth")
+    p.add_argument("target", metavar="TARGET.wav", help="the sound to match (a WAV file)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--run", metavar="RUN_DIR", help="a trained run (scripts/train.py --out); needed by --method latent")
+    p.add_argument("--method", choices=METHODS,
+                   help="direct: gradient descent on the parameters' logits; latent: on z through --run's decoder, "
+                        "then direct refinement; random: random search alone (default: latent with --run, else direct)")
+    p.add_argument("--budget", type=_positive(float), default=60.0, metavar="SECONDS",
+                   help="search time of the method, compilation included (default 60)")
+    p.add_argument("--starts", type=_positive(int), default=32, help="starts descended as one batch (default 32)")
+    p.add_argument("--sample-rate", type=_positive(int), default=16000, metavar="HZ",
+                   help="synth rate the target is resampled to (default 16000)")
+    p.add_argument("--seconds", type=_positive(float), default=1.0,
+                   help="synth buffer length; the target is trimmed or padded to it (default 1.0)")
+    p.add_argument("--all-params", action="store_true",
+                   help="search all 78 parameters (default: the thesis's 63, other routes off; with --run, the run's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the starts and of random search")
+    p.add_argument("--verify-torchsynth", action="store_true",
+                   help="render the patch with torchsynth 1.0.2 (needs the torch extra) and print its distance to ours")
+    return p
+
+
+def fail(message: str) -> int:
+    print(f"match.py: error: {message}", file=sys.stderr)
+    return 2
+
+
+def verify_torchsynth(params01: np.ndarray, synth) -> str:
+    """Renders params01 [78] with torchsynth and with jaxsynth on torchsynth's noise; a one-line comparison."""
+    import dataclasses
+
+    import jax.numpy as jnp
+
+    from jaxsynth import render
+    from jaxsynth import torch_bridge as tb
+
+    config = dataclasses.replace(synth, batch_size=32)
+    voice = tb.torch_voice(config)
+    theirs = tb.render_torch(voice, np.tile(params01[None], (32, 1)))[0]
+    ours = np.asarray(render(jnp.asarray(params01[None]), jnp.asarray(tb.read_noise(voice)[:1]), config))[0]
+    err = np.abs(theirs - ours)
+    rel = float(np.sqrt(np.mean(err ** 2)) / max(np.sqrt(np.mean(theirs ** 2)), 1e-12))
+    return f"verify-torchsynth: max_abs_err={err.max():.3g} rel_rms={rel:.3g} (torchsynth 1.0.2 vs jaxsynth, same patch and noise)"
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    from jaxsynth import SynthConfig
+    from vae.matching import audio, figure, patch
+    from vae.matching.direct import direct
+    from vae.matching.latent import latent
+    from vae.matching.problem import Problem
+    from vae.matching.random_search import random_search
+
+    method = args.method or ("latent" if args.run else "direct")
+    if method == "latent" and not args.run:
+        return fail("--method latent needs --run RUN_DIR (a trained run)")
+    try:
+        synth = SynthConfig(batch_size=1, sample_rate=args.sample_rate, buffer_size_seconds=args.seconds,
+                            control_rate=max(1, args.sample_rate // 100))
+    except ValueError as err:
+        return fail(f"--sample-rate/--seconds: {err}")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            target = audio.load_target(args.target, synth)
+        for w in caught:
+            print(f"match.py: warning: {w.message}", file=sys.stderr)
+    except audio.TargetError as err:
+        return fail(str(err))
+    run = None
+    if args.run:
+        from vae.run import load_run
+
+        if not (Path(args.run) / "config.json").is_file():
+            return fail(f"--run {args.run} is not a run directory (no config.json; make one with scripts/train.py)")
+        try:
+            run = load_run(args.run)
+        except Exception as err:  # a damaged run: name it, no traceback
+            return fail(f"--run {args.run} could not be loaded: {err}")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return fail(f"--out {out}: {err}")
+
+    problem = Problem.create(synth, args.all_params, run.subset if run is not None else None)
+    t0 = time.perf_counter()
+    results = []
+    if method == "direct":
+        results.append(direct(problem, target, args.starts, args.budget, seed=args.seed))
+    elif method == "latent":
+        results.append(latent(problem, target, run, args.starts, args.budget, seed=args.seed))
+    renders = results[0].renders if results else max(args.starts, int(args.budget * 200))
+    baseline = random_search(problem, target, renders, seed=args.seed + 1)
+    results.append(baseline)
+    best = results[0]
+    import jax.numpy as jnp
+
+    matched = np.asarray(problem.render(problem.subset.select(jnp.asarray(best.params01[None])), problem.noise()))[0]
+    import soundfile as sf
+
+    sf.write(out / "match.wav", matched, synth.sample_rate, subtype="FLOAT")
+    sf.write(out / "target.wav", target, synth.sample_rate, subtype="FLOAT")
+    summary = {r.method: {"spectral_distance": r.distance, "renders": r.renders, "seconds": round(r.seconds, 2),
+                          **{k: v for k, v in r.extra.items() if isinstance(v, (int, float, str, type(None)))}}
+               for r in results}
+    patch.write_patch(out / "patch.json", best.params01, synth, noise={"source": "jaxsynth.Voice", "seed": 13, "row": 0},
+                      free=list(problem.subset.names), target=str(args.target), match=summary)
+    figure.match_figure(out / "match.png", target, matched, synth.sample_rate, results)
+    (out / "history.json").write_text(json.dumps({r.method: np.asarray(r.history).tolist() for r in results}))
+    print(f"wrote {out / 'patch.json'}, {out / 'match.wav'}, {out / 'match.png'}")
+    if args.verify_torchsynth:
+        try:
+            print(verify_torchsynth(best.params01, synth))
+        except ImportError as err:
+            print(f"match.py: warning: --verify-torchsynth skipped: {err}", file=sys.stderr)
+    seconds = time.perf_counter() - t0
+    print(f"match: method={best.method} spectral_distance={best.distance:.4f} random_search={baseline.distance:.4f} "
+          f"renders={best.renders} seconds={seconds:.1f}")
+    return 0
