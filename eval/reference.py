@@ -1,9 +1,9 @@
 """Reference runs: train and evaluate a list of thesis cases at one scale and objective, then compare.
 
     RUNS_DIR/<objective>/<case>/      the run (config, checkpoints, metrics, eval/)
-    RESULTS_DIR/<objective>/<case>/   what is kept of it: eval/metrics.json, report.md, metrics.jsonl,
-                                      the loss curve, the evaluation's figures and per-example errors
-                                      (no checkpoints, no WAVs)
+    RESULTS_DIR/<objective>/<case>/   what is kept of it (`kept`): eval/metrics.json, report.md, figures,
+                                      per-example errors, example WAVs; config.json, the loss curve and
+                                      metrics.jsonl without per-parameter lists (no checkpoints)
     RESULTS_DIR/<objective>/compare.md  thesis-style tables of every evaluated case (`scripts/compare.py`)
 
 Each case is a state machine over its folder: evaluated (RESULTS_DIR has its metrics.json) -> skipped;
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -23,11 +24,25 @@ from typing import Optional
 
 from tqdm.auto import tqdm
 
+from vae import run_files
 from vae.help import HelpFormatter
 
-KEPT_EVAL_FILES = ("metrics.json", "report.md")
-KEPT_EVAL_SUFFIXES = (".png",)  # And eval/errors/*.npy, the per-example errors compare.md tests.
-KEPT_RUN_FILES = ("metrics.jsonl", "loss_curve.png", "config.json")
+KEPT_RUN_FILES = ("loss_curve.png", "config.json")
+DEFAULT_EVALUATE_ARGS = ("--examples", "1")  # One original-vs-reconstruction figure per case keeps results/ small.
+
+
+def kept(relative: Path) -> bool:
+    """Whether an evaluation file (path relative to RUN_DIR/eval) is copied into the results: the report, its
+    numbers, figures, per-example errors (what compare.md tests) and the example and interpolation WAVs."""
+    top = relative.parts[0]
+    return (relative.name in ("metrics.json", "report.md") or (top == "figures" and relative.suffix == ".png")
+            or (top == "errors" and relative.suffix == ".npy")
+            or (top == "sounds" and relative.parts[1] in ("examples", "interpolation")))
+
+
+def scalar_records(records: list[dict]) -> list[dict]:
+    """metrics.jsonl records without their per-parameter lists (in the run; the results keep the curves)."""
+    return [{k: v for k, v in r.items() if not (isinstance(v, list) and k != "val/kl_per_dim")} for r in records]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,10 +80,11 @@ def keep_results(run: ReferenceRun) -> None:
     for name in KEPT_RUN_FILES:
         if (run.run_dir / name).exists():
             shutil.copy2(run.run_dir / name, tmp / name)
+    (tmp / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n"
+                                               for r in scalar_records(run_files.read_metrics(run.run_dir))))
     eval_dir = run.run_dir / "eval"
     for path in eval_dir.rglob("*"):
-        kept = path.name in KEPT_EVAL_FILES or path.suffix in KEPT_EVAL_SUFFIXES or path.parent.name == "errors"
-        if path.is_file() and kept:
+        if path.is_file() and kept(path.relative_to(eval_dir)):
             target = tmp / "eval" / path.relative_to(eval_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
@@ -89,7 +105,7 @@ def run_one(run: ReferenceRun, scale: str, evaluate_args: list[str], train_only:
                              "--out", str(run.run_dir), "--quiet"])
     if status or train_only:
         return status
-    status = evaluate_main([str(run.run_dir), "--quiet", *evaluate_args])
+    status = evaluate_main([str(run.run_dir), "--quiet", *DEFAULT_EVALUATE_ARGS, *evaluate_args])
     if status == 0:
         keep_results(run)
     return status
@@ -131,7 +147,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--train-only", action="store_true", help="train (or resume) without evaluating")
     p.add_argument("--list", action="store_true", help="print each run's state and exit")
     p.add_argument("--evaluate-args", nargs=argparse.REMAINDER, default=[],
-                   help="the rest of the line goes to scripts/evaluate.py (default: its defaults)")
+                   help="the rest of the line goes to scripts/evaluate.py (after --examples 1)")
     return p
 
 

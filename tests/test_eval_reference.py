@@ -4,8 +4,7 @@ import json
 
 from eval import reference
 
-EVAL = ["--evaluate-args", "--no-fad", "--test-limit", "6", "--cluster-fraction", "1.0", "--umap-neighbors", "8",
-        "--examples", "1"]
+EVAL = ["--evaluate-args", "--no-fad", "--test-limit", "6", "--cluster-fraction", "1.0", "--umap-neighbors", "8"]
 
 
 def test_reference_runs_resume_skip_and_compare(tmp_path, monkeypatch, capsys):
@@ -25,7 +24,14 @@ def test_reference_runs_resume_skip_and_compare(tmp_path, monkeypatch, capsys):
     metrics = json.loads((kept / "eval" / "metrics.json").read_text())
     assert metrics["run"]["case"] == "Exp1-SCLP" and "baselines" in metrics
     assert (kept / "metrics.jsonl").is_file() and (kept / "eval" / "report.md").is_file()
-    assert not list(kept.rglob("*.wav")) and not (kept / "checkpoints").exists()
+    assert not (kept / "checkpoints").exists() and not (kept / "eval" / "latent").exists()
+    wavs = {p.relative_to(kept / "eval" / "sounds").parts[0] for p in kept.rglob("*.wav")}
+    assert "examples" in wavs and "clusters" not in wavs
+    assert len(list((kept / "eval" / "figures").glob("reconstruction_*.png"))) == 1  # --examples 1
+    record = json.loads((kept / "metrics.jsonl").read_text().splitlines()[-1])
+    assert "val/param_error" in record and "val/per_param" not in record and len(record["val/kl_per_dim"]) == 16
+    run_record = json.loads((runs / "thesis" / "Exp1-SCLP" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert len(run_record["val/per_param"]) == 63
     compare = (results / "thesis" / "compare.md").read_text()
     assert "| Exp1-SCLP |" in compare and "## Against baselines" in compare
     # Done cases are skipped: nothing is trained or evaluated again.

@@ -1,8 +1,8 @@
 """Named settings of scripts/train.py: the thesis's 15 cases and the run scales.
 
 Settings are the training CLI's flags. They resolve in layers, later winning:
-thesis defaults < `--case` (Tables 4.2-4.4, 5.1, 5.5, 5.9) < `--scale` < flags given
-explicitly. Each layer prints as the flags it expands to.
+thesis defaults < `--case` (Tables 4.2-4.4, 5.1, 5.5, 5.9) < `--objective` < `--scale` < flags
+given explicitly. Each layer prints as the flags it expands to.
 
 Cases: Exp1-{SCL,LogSL,LMSL,SCLP,LogSLP,LSLP} (STFT; 63-256-64-16; synth outside the model;
 batch 256, lr 1e-4, patience 20); Exp2-*-ts (the same with the synth head); Exp3-{STFT,MFCC,CQT}
@@ -12,6 +12,7 @@ with the synth head; batch 512, patience 10).
 Scales shrink data, audio and epochs so that a complete run fits a small CPU:
   thesis: 140,000 patches, 44.1 kHz, 1 s, the case's epochs (default)
   small:  14,000 patches, 16 kHz, 0.5 s, <= 50 epochs (<= 100 pre-training)
+  reference: 20,000 patches, 8 kHz, 0.25 s, the case's epochs (runs converge: results/README.md)
   quick:  2,000 patches, 8 kHz, 0.25 s, <= 30 epochs per phase (minutes on 2 CPU cores)
   tiny:   64 patches, 4 kHz, 0.1 s, batch 16, <= 2 epochs per phase (tests)
 """
@@ -137,21 +138,30 @@ def _lookup(kind: str, name: str, table: dict):
 DESCRIPTION = """Train a SynthParam-VAE.
 
 Settings resolve in layers, later winning:
-  thesis defaults (shown below) < --case (a thesis case) < --scale (data, audio, epoch caps)
-  < flags given explicitly.
+  thesis defaults (shown below) < --case (a thesis case) < --objective (thesis: eqs. 4.4-4.6 as
+  written; improved: what makes the model learn, results/README.md) < --scale (data, audio,
+  epoch caps) < flags given explicitly.
 Each layer prints the flags it expands to before training starts."""
 
 EXAMPLES = """examples:
   %(prog)s --loss sclp --feature mfcc                           # thesis defaults (GPU-sized)
   %(prog)s --case Exp2-LMSL-ts                                  # a thesis case
+  %(prog)s --case Exp1-SCLP --objective improved --scale reference  # one that learns, ~10 min on 2 cores
   %(prog)s --scale quick --loss sclp --feature mfcc --out runs/quick   # minutes on 2 CPU cores
   %(prog)s --case Exp3-MFCC --scale small --max-epochs 20       # case, then scale, then the flag
   %(prog)s --resume --out runs/quick                            # continue a stopped run exactly
   %(prog)s --scale quick --data-parallel --out runs/dp          # batch split over all devices
 
 scales (data and audio; --scale also caps the epochs):
-""" + "\n".join(f"  {name:7s}{s.n_patches:,} patches, {s.sample_rate} Hz x {s.buffer_seconds} s"
+""" + "\n".join(f"  {name:10s}{s.n_patches:,} patches, {s.sample_rate} Hz x {s.buffer_seconds} s"
                 for name, s in SCALES.items())
+
+
+def _epilog() -> str:
+    """EXAMPLES, then what each named objective expands to."""
+    return EXAMPLES + "\n\nobjectives:\n" + "\n".join(
+        f"  {name:10s}{' '.join(to_flags(flags)) or 'eqs. 4.4-4.6 as the thesis writes them'}"
+        for name, flags in OBJECTIVES.items())
 
 
 def case_name(name: str) -> str:
@@ -161,7 +171,7 @@ def case_name(name: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The training CLI; absent flags are absent from the namespace (so presets can fill them)."""
-    p = argparse.ArgumentParser(description=DESCRIPTION, epilog=EXAMPLES, formatter_class=HelpFormatter,
+    p = argparse.ArgumentParser(description=DESCRIPTION, epilog=_epilog(), formatter_class=HelpFormatter,
                                 argument_default=argparse.SUPPRESS)
     run = p.add_argument_group("run")
     run.add_argument("--case", help=f"thesis case: {', '.join(CASES)}")
@@ -279,17 +289,24 @@ def resolve(explicit: dict[str, Any]) -> Resolved:
     return Resolved(settings, case, scale, tuple(lines), objective)
 
 
-def feature_config_for(synth: SynthConfig) -> FeatureConfig:
+def feature_config_for(synth: SynthConfig, feature: Optional[str] = None) -> FeatureConfig:
     """Feature settings for a synth: librosa's defaults at 44.1 kHz, scaled with the sample rate below.
 
-    n_fft ~ 2048 * sr / 44.1 kHz (a power of two), hop n_fft / 4, n_mels <= n_fft / 8. The CQT
-    starts at C1, raised by octaves until its kernel's frame is at most twice the sound, with
-    as many of its 84 bins as fit below Nyquist.
+    n_fft ~ 2048 * sr / 44.1 kHz (a power of two), hop n_fft / 4, n_mels <= n_fft / 8, n_mfcc <= n_mels.
+    The CQT starts at C1, raised by octaves until its kernel's frame is at most twice the sound, with
+    as many of its 84 bins as fit below Nyquist. feature: the one the loss uses; a ValueError naming the
+    flags says when its settings cannot fit (fewer than 20 MFCCs, no CQT); those of the other features
+    are then left at their defaults, unused. None: every feature must fit.
     """
     sr, n = synth.sample_rate, synth.buffer_size
     n_fft = 2 ** round(math.log2(2048 * sr / 44_100))
-    cfg = FeatureConfig(sample_rate=sr, n_fft=n_fft, hop_length=n_fft // 4, n_mels=min(128, n_fft // 8),
-                        cqt_hop_length=n_fft // 4)
+    n_mels = min(128, n_fft // 8)
+    cfg = FeatureConfig(sample_rate=sr, n_fft=n_fft, hop_length=n_fft // 4, n_mels=n_mels,
+                        n_mfcc=min(FeatureConfig.n_mfcc, n_mels), cqt_hop_length=n_fft // 4)
+    if feature in (None, "mfcc") and cfg.n_mfcc < FeatureConfig.n_mfcc:
+        raise ValueError(f"--sample-rate {sr} is too low for --feature mfcc: its {n_fft}-point FFT has {n_mels} mel "
+                         f"bands, fewer than the {FeatureConfig.n_mfcc} MFCCs; raise --sample-rate or use --feature "
+                         "stft or cqt")
     fmin = cfg.cqt_fmin
     while fmin < sr / 2:
         for n_bins in range(cfg.cqt_n_bins, 0, -1):
@@ -302,7 +319,10 @@ def feature_config_for(synth: SynthConfig) -> FeatureConfig:
                 return candidate
             break
         fmin *= 2.0
-    raise ValueError(f"no constant-Q filter fits a {n}-sample sound at {sr} Hz")
+    if feature in (None, "cqt"):
+        raise ValueError(f"no constant-Q filter fits a {n}-sample sound at {sr} Hz (--sample-rate {sr}, "
+                         f"--buffer-seconds {synth.buffer_size_seconds}): raise either, or use --feature stft or mfcc")
+    return cfg
 
 
 def data_config(settings: dict[str, Any]) -> data_lib.DataConfig:
@@ -331,11 +351,12 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
         )
     else:  # Experiments 1 and 2: eq. 4.4.
         phases = (PhaseConfig("main", recon=True, spectral=True, beta=s["beta"], max_epochs=s["max_epochs"], **common),)
+    feature_cfg = feature_config_for(synth, s["feature"])
     counts = dataset.counts
     return RunConfig(
         model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"]),
         synth=synth,
-        loss=LossConfig(s["loss"], s["feature"], feature_config_for(synth), s["alpha"], s["ratio"], s["kl_weight"],
+        loss=LossConfig(s["loss"], s["feature"], feature_cfg, s["alpha"], s["ratio"], s["kl_weight"],
                         s["kl_warmup_epochs"], s["free_bits"], s["spectral_reduction"], s["mss_weight"]),
         phases=phases,
         data=data_lib.DataConfig(sum(counts.values()), tuple(counts.values()), dataset.seed, dataset.size == N_PARAMETERS),

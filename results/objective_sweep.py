@@ -1,0 +1,118 @@
+"""Why the thesis's objective does not learn, and what each fix does, measured at the quick scale.
+
+    python results/objective_sweep.py                 # every variant (about 20 min on 2 cores)
+    python results/objective_sweep.py --only exp1     # the Experiment 1 variants (no synth in the step)
+
+Each variant is one `scripts/train.py` command (shown in the table) trained into runs/sweep/<name> (an
+existing run resumes, a finished one is only re-measured), then measured on the first 192 test
+patches against the mean patch and shuffled test sounds (`eval.baselines`). Writes
+results/objective_sweep.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ["--scale", "quick", "--loss", "sclp", "--feature", "stft"]
+EXP1 = [*QUICK, "--lr", "1e-3", "--max-epochs", "500", "--patience", "500"]  # 3,000 steps, no early stop.
+EXP2 = [*QUICK, "--synth-head", "--lr", "1e-3", "--max-epochs", "100", "--patience", "100"]  # 600 steps.
+
+# (name, group, flags, what it tests)
+VARIANTS = (
+    ("exp1-thesis", "exp1", EXP1, "thesis objective: KL weight 1"),
+    ("exp1-kl0.1", "exp1", [*EXP1, "--kl-weight", "0.1"], "KL weight 0.1 (sigma 0.22)"),
+    ("exp1-kl0.01", "exp1", [*EXP1, "--kl-weight", "0.01"], "KL weight 0.01 (sigma 0.07): the improved objective"),
+    ("exp1-kl0.001", "exp1", [*EXP1, "--kl-weight", "0.001"], "KL weight 0.001 (sigma 0.02)"),
+    ("exp1-freebits1", "exp1", [*EXP1, "--free-bits", "1.0"], "KL weight 1 with 1 nat of free bits per dimension"),
+    ("exp1-kl0.01-warmup", "exp1", [*EXP1, "--kl-weight", "0.01", "--kl-warmup-epochs", "100"],
+     "KL weight 0.01 reached over 100 epochs"),
+    ("exp2-thesis", "exp2", EXP2, "synth head, thesis objective (per-example SCLP, KL weight 1)"),
+    ("exp2-kl0.01", "exp2", [*EXP2, "--kl-weight", "0.01"], "synth head, KL weight 0.01 only"),
+    ("exp2-batch", "exp2", [*EXP2, "--kl-weight", "0.01", "--spectral-reduction", "batch"],
+     "+ batch-level spectral convergence"),
+    ("exp2-improved", "exp2", [*EXP2, "--objective", "improved"],
+     "+ multi-resolution STFT term (the improved objective)"),
+)
+N_TEST = 192
+
+
+def measure(run_dir: Path) -> dict:
+    """Parameter diagnostics and sound measures of a run's best checkpoint on N_TEST test patches."""
+    from eval import baselines
+    from eval.reconstruct import make_voice, render_rows
+    from vae import run as run_lib
+
+    run = run_lib.load_run(run_dir)
+    x = np.asarray(run.dataset.test[:N_TEST], np.float32)
+    params = baselines.parameter_record(run, x)
+    voice = make_voice(run)
+    x_hat = run_lib.reconstruct(run, x)
+    centre = np.broadcast_to(run.dataset.train.mean(0), x.shape).astype(np.float32)
+    audio = {name: render_rows(voice, run, patches, 64)
+             for name, patches in (("target", x), ("model", x_hat), ("mean_patch", centre),
+                                   ("shuffled", x[baselines.derangement(len(x))]))}
+    cfg = run.config.loss.feature_config
+    sound = {name: baselines.summarize_measures(baselines.sound_measures(audio["target"], audio[name], cfg))
+             for name in ("model", "mean_patch", "shuffled")}
+    return {"step": run.step, "param_error": params["model"]["param_error"],
+            "mean_patch_error": params["mean_patch"]["param_error"],
+            "linear_code_error": params["linear_code"]["param_error"],
+            "active_units": params["model"]["active_units"], "kl_total": params["model"]["kl_total"],
+            "lsd": sound["model"]["lsd_mean"], "lsd_mean_patch": sound["mean_patch"]["lsd_mean"],
+            "lsd_shuffled": sound["shuffled"]["lsd_mean"], "rms_ratio": sound["model"]["rms_ratio_median"],
+            "silent": sound["model"]["silent_fraction"]}
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| variant | flags beyond the scale | steps (best) | param error | mean patch | linear code | active units "
+            "| KL (nats) | LSD | LSD mean patch | LSD shuffled | RMS ratio | silent |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        m = r["metrics"]
+        lines.append(f"| {r['name']} ({r['what']}) | `{' '.join(r['flags'][len(QUICK):])}` | {m['step']} | "
+                     f"{m['param_error']:.3f} | {m['mean_patch_error']:.3f} | {m['linear_code_error']:.3f} | "
+                     f"{m['active_units']} | {m['kl_total']:.1f} | {m['lsd']:.3f} | {m['lsd_mean_patch']:.3f} | "
+                     f"{m['lsd_shuffled']:.3f} | {m['rms_ratio']:.3f} | {m['silent']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", choices=["exp1", "exp2"], help="one group of variants")
+    p.add_argument("--runs-dir", default="runs/sweep")
+    p.add_argument("--out", default=str(ROOT / "results" / "objective_sweep.md"))
+    args = p.parse_args(argv)
+    from vae.cli import train_main
+
+    rows = []
+    for name, group, flags, what in VARIANTS:
+        if args.only and group != args.only:
+            continue
+        run_dir = Path(args.runs_dir) / name
+        started = (run_dir / "config.json").exists()
+        status = train_main(["--out", str(run_dir), "--resume", "--quiet"] if started
+                            else [*flags, "--out", str(run_dir), "--quiet"])
+        if status:
+            return status
+        rows.append({"name": name, "group": group, "flags": flags, "what": what, "metrics": measure(run_dir)})
+        print(json.dumps(rows[-1]["metrics"]), flush=True)
+    out = Path(args.out)
+    previous = json.loads(out.with_suffix(".json").read_text()) if out.with_suffix(".json").exists() else []
+    merged = {r["name"]: r for r in previous} | {r["name"]: r for r in rows}
+    ordered = [merged[n] for n, *_ in VARIANTS if n in merged]
+    out.with_suffix(".json").write_text(json.dumps(ordered, indent=2) + "\n")
+    out.write_text("# Objective sweep (quick scale: 1,600 training patches, 8 kHz, 0.25 s)\n\n"
+                   f"Measured on the first {N_TEST} test patches by `python results/objective_sweep.py`; "
+                   "param error: sum of squared parameter errors of decode(mu); LSD: log-spectral distance "
+                   "(`eval.baselines`).\n\n" + table(ordered) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
