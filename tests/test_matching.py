@@ -1,0 +1,184 @@
+"""Sound matching (vae.matching, scripts/match.py) on tiny configs: 4 kHz, 0.25 s, few starts and steps."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import soundfile as sf
+
+from jaxsynth import SynthConfig, render
+from vae.matching import Problem, TargetError, direct, latent, load_target, random_search, read_patch, write_patch
+from vae.matching.cli import main
+from vae.matching.init import TargetCues, initial_params, target_cues
+
+SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.25, control_rate=40)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return Problem.create(SYNTH)
+
+
+def _in_domain(problem, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(target audio [n], its free parameters [k]) of a random patch at a mid-range note."""
+    sub01 = np.array(jax.random.uniform(jax.random.PRNGKey(seed), (1, problem.subset.size)))
+    sub01[0, problem.subset.names.index("keyboard/midi_f0")] = 60 / 127
+    return np.asarray(problem.render(jnp.asarray(sub01), problem.noise()))[0], sub01[0]
+
+
+def test_direct_beats_random_search_with_the_same_renders(problem):
+    target, _ = _in_domain(problem, 3)
+    found = direct(problem, target, starts=8, budget_s=1e9, max_steps=60, round_steps=30, chunk=10)
+    baseline = random_search(problem, target, found.renders, batch=16)
+    assert found.renders == baseline.renders == 8 * 60
+    assert found.distance < baseline.distance, (found.distance, baseline.distance)
+    assert found.params01.shape == (78,) and np.all((found.params01 >= 0) & (found.params01 <= 1))
+    # the reported distance is the best patch's own distance
+    again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
+    np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
+    assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
+
+
+def test_starts_take_the_target_pitch_and_envelope(problem):
+    tone = (0.3 * np.sin(2 * np.pi * 440.0 * np.arange(SYNTH.buffer_size) / SYNTH.sample_rate)).astype(np.float32)
+    cues = target_cues(tone, SYNTH.sample_rate)
+    assert cues.midi_f0 == pytest.approx(69.0, abs=0.3)
+    x01 = initial_params(np.random.default_rng(0), 6, problem.subset, cues)
+    midi = x01[:, problem.subset.names.index("keyboard/midi_f0")] * 127
+    np.testing.assert_allclose(midi, cues.midi_f0, atol=1e-3)
+    assert np.all(x01[:3, problem.subset.names.index("vco_1/tuning")] == 0.5)
+    assert initial_params(np.random.default_rng(0), 4, problem.subset, TargetCues(None, 0.0, 0.0, 0.1)).shape == (4, 63)
+
+
+# ------------------------------------------------------------------------------------------ WAV files
+
+def _wav(path, audio, rate):
+    sf.write(str(path), audio, rate, subtype="FLOAT")
+    return path
+
+
+def test_stereo_other_rate_is_mixed_resampled_and_fits(tmp_path):
+    t = np.arange(int(0.25 * 44100)) / 44100
+    left, right = np.sin(2 * np.pi * 300 * t), 0.5 * np.sin(2 * np.pi * 300 * t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # same length after resampling: no warning
+        audio = load_target(_wav(tmp_path / "s.wav", np.stack([left, right], 1), 44100), SYNTH)
+    assert audio.shape == (SYNTH.buffer_size,) and audio.dtype == np.float32
+    expected = 0.75 * np.sin(2 * np.pi * 300 * np.arange(SYNTH.buffer_size) / SYNTH.sample_rate)
+    np.testing.assert_allclose(audio[50:-50], expected[50:-50], atol=0.02)
+
+
+def test_long_files_are_cut_and_short_ones_padded_with_a_warning(tmp_path):
+    long = _wav(tmp_path / "long.wav", 0.1 * np.ones(8000 * 600, np.float32), 8000)  # ten minutes
+    with pytest.warns(UserWarning, match="cutting"):
+        audio = load_target(long, SYNTH)
+    assert audio.shape == (SYNTH.buffer_size,)
+    with pytest.warns(UserWarning, match="padding"):
+        audio = load_target(_wav(tmp_path / "short.wav", 0.1 * np.ones(100, np.float32), 4000), SYNTH)
+    assert audio.shape == (SYNTH.buffer_size,) and np.all(audio[100:] == 0)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "does not exist"), ("text", "not a readable WAV"), ("silent", "silent"), ("nan", "NaN"),
+    ("empty", "no samples|not a readable"),
+])
+def test_bad_targets_raise_a_clear_error(tmp_path, case, message):
+    path = tmp_path / f"{case}.wav"
+    if case == "text":
+        path.write_text("not audio")
+    elif case == "silent":
+        _wav(path, np.zeros(1000, np.float32), 4000)
+    elif case == "nan":
+        _wav(path, np.full(1000, np.nan, np.float32), 4000)
+    elif case == "empty":
+        _wav(path, np.zeros(0, np.float32), 4000)
+    with pytest.raises(TargetError, match=message):
+        load_target(path, SYNTH)
+
+
+# ------------------------------------------------------------------------------------------ patch.json
+
+def test_patch_json_round_trips_to_the_same_audio(problem, tmp_path):
+    _, sub01 = _in_domain(problem, 5)
+    params01 = np.asarray(problem.subset.expand(jnp.asarray(sub01[None])))[0]
+    path = write_patch(tmp_path / "patch.json", params01, SYNTH)
+    doc = json.loads(path.read_text())
+    assert len(doc["parameters"]) == 78
+    assert doc["parameters"]["keyboard/midi_f0"]["physical"] == pytest.approx(60.0, abs=1e-4)
+    back, synth = read_patch(path)
+    assert synth == SYNTH and np.array_equal(back, params01)
+    noise = problem.noise()
+    np.testing.assert_array_equal(np.asarray(render(jnp.asarray(back[None]), noise, synth)),
+                                  np.asarray(render(jnp.asarray(params01[None]), noise, SYNTH)))
+
+
+@pytest.mark.torch
+def test_patch_json_renders_the_same_in_torchsynth(tb, problem, tmp_path):
+    import dataclasses
+
+    _, sub01 = _in_domain(problem, 6)
+    params01 = np.asarray(problem.subset.expand(jnp.asarray(sub01[None])))[0]
+    back, synth = read_patch(write_patch(tmp_path / "patch.json", params01, SYNTH))
+    voice = tb.torch_voice(dataclasses.replace(synth, batch_size=32))
+    theirs = tb.render_torch(voice, np.tile(back[None], (32, 1)))[0]
+    ours = np.asarray(render(jnp.asarray(back[None]), jnp.asarray(tb.read_noise(voice)[:1]), synth))[0]
+    assert np.sqrt(np.mean((theirs - ours) ** 2)) <= 1e-4 * max(np.sqrt(np.mean(theirs ** 2)), 1e-3)
+
+
+# ------------------------------------------------------------------------------------------ latent
+
+def test_latent_method_descends_through_a_trained_decoder(tiny_run):
+    from vae.run import load_run
+
+    run = load_run(tiny_run)
+    prob = Problem.create(SYNTH, subset=run.subset)
+    target, _ = _in_domain(prob, 7)
+    found = latent(prob, target, run, starts=4, budget_s=1e9, max_steps=20, chunk=5)
+    assert found.method == "latent+direct" and found.renders == 4 * 20
+    assert found.extra["latent_renders"] == 40 and found.distance <= found.extra["latent_distance"]
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+SMALL = ["--sample-rate", "4000", "--seconds", "0.25", "--starts", "4"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["missing.wav", "--out", "o"], "missing.wav does not exist"),
+    (["t.wav", "--out", "o", "--budget", "0"], "--budget"),
+    (["t.wav", "--out", "o", "--method", "latent"], "--method latent needs --run"),
+    (["t.wav", "--out", "o", "--run", "."], "--run . is not a run"),
+    (["t.wav", "--out", "o", "--method", "cmaes"], "--method"),
+    (["notwav.txt", "--out", "o"], "not a readable WAV"),
+])
+def test_cli_bad_input_exits_2_naming_it(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    _wav(tmp_path / "t.wav", 0.1 * np.ones(1000, np.float32), 4000)
+    (tmp_path / "notwav.txt").write_text("hello")
+    with pytest.raises(SystemExit) as done:
+        raise SystemExit(main(argv))
+    assert done.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_writes_patch_wav_figure_and_the_summary_line(problem, tmp_path, capsys):
+    target, _ = _in_domain(problem, 3)
+    wav = _wav(tmp_path / "t.wav", target, SYNTH.sample_rate)
+    assert main([str(wav), "--out", str(tmp_path / "out"), "--budget", "2", *SMALL]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    fields = dict(kv.split("=") for kv in last.removeprefix("match: ").split())
+    assert last.startswith("match: method=direct ") and set(fields) == {
+        "method", "spectral_distance", "random_search", "renders", "seconds"}
+    assert float(fields["spectral_distance"]) <= float(fields["random_search"]) + 1.0
+    for name in ("patch.json", "match.wav", "match.png", "target.wav"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    matched, rate = sf.read(str(tmp_path / "out" / "match.wav"), dtype="float32")
+    params01, synth = read_patch(tmp_path / "out" / "patch.json")
+    assert rate == 4000 and synth == SYNTH
+    np.testing.assert_allclose(matched, np.asarray(render(jnp.asarray(params01[None]), problem.noise(), synth))[0],
+                               atol=1e-6)
