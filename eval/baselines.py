@@ -104,6 +104,7 @@ def parameter_record(run: run_lib.LoadedRun, x: np.ndarray) -> dict:
     model = diagnostics.diagnose(run.config.model, run.params["params"], x, run.dataset.train)
     untrained = diagnostics.diagnose(run.config.model, untrained_run(run).params["params"], x, run.dataset.train)
     return {
+        "names": list(run.config.free_names),
         "model": {"param_error": model.param_error, "active_units": model.active_units, "kl_total": model.kl,
                   "kl_per_dim": list(model.kl_per_dim), "per_param": list(model.per_param)},
         "mean_patch": {"param_error": model.mean_patch_error, "per_param": list(model.per_param_mean_patch)},

@@ -63,8 +63,14 @@ def _baselines(m: dict) -> list[str]:
               f"the same width (PCA) reaches a parameter error of {p['linear_code']['param_error']:.4g}."]
     per, per_mean = p["model"]["per_param"], p["mean_patch"]["per_param"]
     better = sum(1 for a, c in zip(per, per_mean) if a < 0.9 * c)
-    lines += [f"{better} of {len(per)} parameters are reconstructed with less than 0.9x the mean patch's error "
-              "(per-parameter values in metrics.json, `baselines.parameters`)."]
+    lines += [f"{better} of {len(per)} parameters are reconstructed with less than 0.9x the mean patch's error. "
+              "KL per latent dimension (nats): " + ", ".join(f"{v:.2f}" for v in p["model"]["kl_per_dim"]) + ".", "",
+              "<details><summary>Squared error of each parameter (mean over test patches) beside the mean "
+              "patch's</summary>", "",
+              markdown_table("parameter", [Column("model"), Column("mean patch"), Column("model / mean patch")],
+                             [(str(name), [a, c, a / c if c > 0 else None])
+                              for name, a, c in zip(p.get("names", range(len(per))), per, per_mean)]),
+              "", "</details>"]
     if "clustering" in b:
         c = b["clustering"]
         rows = [(name, [c[name]["n_clusters"], c[name]["n_noise"], c[name]["dbcv"]])

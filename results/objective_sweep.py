@@ -2,6 +2,7 @@
 
     python results/objective_sweep.py                 # every variant (about 20 min on 2 cores)
     python results/objective_sweep.py --only exp1     # the Experiment 1 variants (no synth in the step)
+    python results/objective_sweep.py --names exp2-thesis exp2-improved   # some, in this order
 
 Each variant is one `scripts/train.py` command (shown in the table) trained into runs/sweep/<name> (an
 existing run resumes, a finished one is only re-measured), then measured on the first 192 test
@@ -81,27 +82,8 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", choices=["exp1", "exp2"], help="one group of variants")
-    p.add_argument("--runs-dir", default="runs/sweep")
-    p.add_argument("--out", default=str(ROOT / "results" / "objective_sweep.md"))
-    args = p.parse_args(argv)
-    from vae.cli import train_main
-
-    rows = []
-    for name, group, flags, what in VARIANTS:
-        if args.only and group != args.only:
-            continue
-        run_dir = Path(args.runs_dir) / name
-        started = (run_dir / "config.json").exists()
-        status = train_main(["--out", str(run_dir), "--resume", "--quiet"] if started
-                            else [*flags, "--out", str(run_dir), "--quiet"])
-        if status:
-            return status
-        rows.append({"name": name, "group": group, "flags": flags, "what": what, "metrics": measure(run_dir)})
-        print(json.dumps(rows[-1]["metrics"]), flush=True)
-    out = Path(args.out)
+def write(out: Path, rows: list[dict]) -> None:
+    """Merges rows into OUT's .json (by variant name) and rewrites the markdown table from it."""
     previous = json.loads(out.with_suffix(".json").read_text()) if out.with_suffix(".json").exists() else []
     merged = {r["name"]: r for r in previous} | {r["name"]: r for r in rows}
     ordered = [merged[n] for n, *_ in VARIANTS if n in merged]
@@ -110,7 +92,32 @@ def main(argv: list[str] | None = None) -> int:
                    f"Measured on the first {N_TEST} test patches by `python results/objective_sweep.py`; "
                    "param error: sum of squared parameter errors of decode(mu); LSD: log-spectral distance "
                    "(`eval.baselines`).\n\n" + table(ordered) + "\n")
-    print(f"wrote {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", choices=["exp1", "exp2"], help="one group of variants")
+    p.add_argument("--names", nargs="+", choices=[v[0] for v in VARIANTS], help="these variants, in this order")
+    p.add_argument("--runs-dir", default="runs/sweep")
+    p.add_argument("--out", default=str(ROOT / "results" / "objective_sweep.md"))
+    args = p.parse_args(argv)
+    from vae.cli import train_main
+
+    rows = []
+    chosen = [v for v in VARIANTS if not args.only or v[1] == args.only]
+    if args.names:
+        chosen = [next(v for v in VARIANTS if v[0] == name) for name in args.names]
+    for name, group, flags, what in chosen:
+        run_dir = Path(args.runs_dir) / name
+        started = (run_dir / "config.json").exists()
+        status = train_main(["--out", str(run_dir), "--resume", "--quiet"] if started
+                            else [*flags, "--out", str(run_dir), "--quiet"])
+        if status:
+            return status
+        rows.append({"name": name, "group": group, "flags": flags, "what": what, "metrics": measure(run_dir)})
+        print(json.dumps(rows[-1]["metrics"]), flush=True)
+        write(Path(args.out), rows)  # After every variant: a sweep cut short keeps what it measured.
+    print(f"wrote {args.out}")
     return 0
 
 
