@@ -14,9 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from vae.help import HelpFormatter
-
-EXIT_BAD_INPUT = 2
+from vae.help import EXIT_BAD_INPUT, HelpFormatter, os_error_message
 
 EVALUATE_EXAMPLES = """examples:
   %(prog)s runs/quick                                  # writes runs/quick/eval/report.md
@@ -105,6 +103,9 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:  # Permissions, a full disk, a file where a folder belongs.
+        print(f"error: {os_error_message(e, 'choose another --out or fix the permissions')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else run_dir / "eval"
     print(f"report: {out / 'report.md'}")
     print(f"metrics: {out / 'metrics.json'}")
@@ -139,6 +140,7 @@ def compare_main(argv: list[str] | None = None) -> int:
     if args.names and len(args.names) != len(args.runs):
         p.error(f"--names needs one name per run ({len(args.runs)}), got {len(args.names)}")
     from eval import compare, figures
+    from vae.atomic import write_text
 
     try:
         names = args.names or [None] * len(args.runs)
@@ -147,12 +149,16 @@ def compare_main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     figure = out.with_name(f"{out.stem}_l1.png")
-    figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure, "Per-example L1 errors on the test set")
-    out.write_text(compare.comparison_markdown(runs, args.alpha, figure.name))
     results = compare.kruskal_json(compare.kruskal(runs), args.alpha) if len(runs) >= 2 else {}
     summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, "kruskal_wallis": results}
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    try:
+        figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure,
+                                           "Per-example L1 errors on the test set")
+        write_text(out, compare.comparison_markdown(runs, args.alpha, figure.name))
+        write_text(out.with_suffix(".json"), json.dumps(summary, indent=2) + "\n")
+    except OSError as e:
+        print(f"error: {os_error_message(e, 'choose another --out or fix the permissions')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(f"wrote {out}, {figure}, {out.with_suffix('.json')}")
     return 0

@@ -18,15 +18,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from vae import features  # noqa: E402
+from vae.atomic import atomic_path  # noqa: E402
 from vae.features import FeatureConfig  # noqa: E402
 
 DPI = 110
 
 
 def _save(fig, path: str | Path) -> Path:
+    """Saves the figure atomically (`vae.atomic`) and closes it; returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI)
     plt.close(fig)
     return path
 

@@ -3,7 +3,7 @@
 JSON has no NaN or infinity; such floats (e.g. the DBCV of a single cluster) are written as null.
 WAVs (soundfile, 16-bit PCM) are written as rendered, not normalised, so loudness stays
 comparable between files; samples outside [-1, 1] are clipped (the Voice mixer keeps its
-output inside that range).
+output inside that range). Every file is written atomically (`vae.atomic`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Optional
 
 import numpy as np
 import soundfile as sf
+
+from vae.atomic import atomic_path, write_text
 
 
 class OutputDir:
@@ -34,7 +36,8 @@ class OutputDir:
 
     def npy(self, key: str, relative: str, array: np.ndarray) -> str:
         """Saves array as root/relative (.npy); returns the relative path."""
-        np.save(self.path(key, relative), np.asarray(array))
+        with atomic_path(self.path(key, relative)) as tmp:
+            np.save(tmp, np.asarray(array))
         return relative
 
     def rel(self, path: str | Path) -> str:
@@ -66,9 +69,8 @@ def plain(tree):
 
 
 def write_json(path: str | Path, data: dict) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(plain(data), indent=2, ensure_ascii=False) + "\n")
-    return path
+    """Writes `data` as JSON (`plain` values) atomically; returns the path."""
+    return write_text(path, json.dumps(plain(data), indent=2, ensure_ascii=False) + "\n")
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
@@ -77,8 +79,8 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
     if audio.ndim != 1 or audio.size == 0:
         raise ValueError(f"need a non-empty mono clip [T], got shape {audio.shape}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, np.clip(audio, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
+    with atomic_path(path) as tmp:
+        sf.write(tmp, np.clip(audio, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
     return path
 
 

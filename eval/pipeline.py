@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from eval import baselines, frechet, report, showcase, spectral_metrics
 from eval.clustering import MIN_POINTS, ClusteringConfig, LatentClustering, cluster_training_latents
 from eval.embeddings.registry import EMBEDDING_MODELS
-from eval.outputs import OutputDir, write_json
+from eval.outputs import OutputDir, write_json, write_text
 from eval.reconstruct import (Reconstruction, audio_batches, limit_indices, make_voice, reconstruct_split,
                               subset_indices, subset_size)
 from vae import run as run_lib
@@ -250,13 +250,13 @@ def _examples(run, voice, test: Reconstruction, errors, latent: Optional[LatentC
 def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str | Path | None = None) -> dict:
     """Evaluates the run in run_dir; writes everything under out_dir (default RUN_DIR/eval); returns the metrics."""
     run_dir = Path(run_dir)
-    out = OutputDir(out_dir if out_dir is not None else run_dir / "eval")
     timer, seeds = StageTimer(), cfg.seeds()
     say = tqdm.write if cfg.progress else (lambda *_: None)
 
     with timer.stage("load"):
         run = run_lib.load_run(run_dir, cfg.which)
         voice = make_voice(run)
+    out = OutputDir(out_dir if out_dir is not None else run_dir / "eval")  # Only once the run loaded.
     dataset = run.dataset
     say(f"evaluating {run_dir} ({cfg.which} checkpoint, step {run.step}): {run.synth_config.sample_rate} Hz x "
         f"{run.synth_config.buffer_size_seconds} s, {len(dataset.test)} test patches")
@@ -319,7 +319,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
     metrics["files"] = dict(out.recorded, metrics="metrics.json", report="report.md")
     with timer.stage("report"):
         write_json(out.root / "metrics.json", metrics)
-        (out.root / "report.md").write_text(report.markdown(metrics))
+        write_text(out.root / "report.md", report.markdown(metrics))
     metrics["timings_s"]["report"] = timer.seconds["report"]
     write_json(out.root / "metrics.json", metrics)  # With the report stage's own time.
     say(f"wrote {out.root / 'report.md'} and {out.root / 'metrics.json'} ({timer.total():.1f} s)")

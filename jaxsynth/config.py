@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,9 +34,9 @@ class SynthConfig:
         for name, (value, low) in checks.items():
             if int(value) != value or value < low:
                 raise ValueError(f"SynthConfig.{name} must be an integer >= {low}, got {value!r}")
-        if not self.buffer_size_seconds > 0:
+        if not 0 < self.buffer_size_seconds < math.inf:
             raise ValueError(
-                f"SynthConfig.buffer_size_seconds must be > 0 seconds, got {self.buffer_size_seconds!r}"
+                f"SynthConfig.buffer_size_seconds must be a finite number > 0 seconds, got {self.buffer_size_seconds!r}"
             )
         if self.control_rate > self.sample_rate:
             raise ValueError(

@@ -260,6 +260,9 @@ class Voice:
             noise = self.batch_noise(params01.shape[0])
         noise = jnp.asarray(noise, jnp.float32)
         check_noise_rows(noise.shape, params01.shape[:-1], self.config.buffer_size)
+        if not _is_traced(noise) and not bool(jnp.isfinite(noise).all()):
+            raise ValueError("noise holds NaN or infinite samples; give finite white noise (or None for the "
+                             "voice's own)")
         return self._render(params01, noise)
 
     def to_physical(self, params01):
@@ -280,10 +283,13 @@ class Voice:
 def validate_params(params01, names, ranges, label: str = "params01") -> None:
     """Host-side check of a [batch, len(names)] array in [0, 1]; errors name the parameter."""
     arr = np.asarray(params01)
-    if arr.ndim != 2 or arr.shape[1] != len(names):
+    if arr.ndim != 2 or arr.shape[1] != len(names) or arr.shape[0] < 1:
         raise ParameterError(
-            f"{label} must have shape [batch, {len(names)}] (one column per parameter), got {tuple(arr.shape)}"
+            f"{label} must have shape [batch, {len(names)}] with batch >= 1 (one column per parameter), "
+            f"got {tuple(arr.shape)}"
         )
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise ParameterError(f"{label} must hold numbers in [0, 1], got an array of dtype {arr.dtype}")
     bad_nan = ~np.isfinite(arr)
     bad_range = (arr < 0.0) | (arr > 1.0)
     for kind, mask in (("is not finite", bad_nan), ("is outside [0, 1]", bad_range & ~bad_nan)):

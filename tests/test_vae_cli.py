@@ -20,9 +20,9 @@ def _cli():
 
 
 def test_tiny_run_writes_a_loadable_run(tmp_path):
-    out, data_path = tmp_path / "run", tmp_path / "tiny.npz"
+    out, data_path = tmp_path / "run", tmp_path / "data" / "voice63_48-8-8_seed0.npz"  # The default dataset.
     cmd = [sys.executable, str(SCRIPT), "--scale", "tiny", "--loss", "sclp", "--feature", "mfcc", "--quiet",
-           "--out", str(out), "--data", str(data_path)]
+           "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "scale tiny expands to: --n-patches 64" in done.stdout and "beta = " in done.stdout

@@ -8,19 +8,20 @@ console scripts of pyproject.toml (`jaxsynth-train`, `jaxsynth-make-dataset`) an
 from __future__ import annotations
 
 import argparse
-import shutil
+import math
 import sys
 from pathlib import Path
 
-from vae import data, presets, run, run_files, train
-from vae.help import HelpFormatter
-
-# Exit statuses: 2 bad input (arguments, files), 3 a loss went non-finite.
-EXIT_BAD_INPUT, EXIT_NON_FINITE = 2, 3
+from vae import data, presets, run_files, train
+from vae.help import EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, check_writable_dir, os_error_message
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    """Trains a run (`vae.presets` resolves the flags, `vae.train` trains); see `--help`."""
+    """Trains a run (`vae.presets` resolves the flags, `vae.train` trains); see `--help`.
+
+    A new run is checked whole before anything is written or deleted (`_start`): a rejected start
+    leaves the file system as it was. Bad input exits 2 with one line naming the flag or file.
+    """
     p = presets.parser()
     args = vars(p.parse_args(argv))
     quiet = args.get("quiet", False)
@@ -29,6 +30,7 @@ def train_main(argv: list[str] | None = None) -> int:
         import jax
 
         devices = jax.local_device_count()
+    out = None
     try:
         if args.get("resume"):
             if "out" not in args:
@@ -43,25 +45,7 @@ def train_main(argv: list[str] | None = None) -> int:
             result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
                                  show_progress=not quiet, devices=devices)
         else:
-            resolved = presets.resolve(args)
-            for line in resolved.expansions:
-                print(line)
-            out = Path(args["out"]) if "out" in args else presets.default_run_dir(resolved)
-            if out.exists() and any(out.iterdir()):
-                if not args.get("overwrite"):
-                    p.error(f"{out} is not empty: pass --resume to continue it or --overwrite to start over")
-                if not run_files.RunPaths(out).config.exists():
-                    p.error(f"refusing to --overwrite {out}: it is not a run directory (no config.json)")
-                shutil.rmtree(out)
-            path = presets.dataset_path(resolved.settings)
-            dataset = data.load_or_generate(path, presets.data_config(resolved.settings), progress=not quiet)
-            config = presets.build_config(resolved, dataset, path)
-            print(f"run {out}: {config.model}, loss {config.loss.spectral}/{config.loss.feature}, "
-                  f"{len(dataset.train)}/{len(dataset.val)}/{len(dataset.test)} patches, "
-                  f"{config.synth.sample_rate} Hz x {config.synth.buffer_size_seconds} s, "
-                  f"phases {[(ph.name, ph.max_epochs) for ph in config.phases]}")
-            if devices is not None:
-                print(f"data parallel over {devices} devices")
+            out, config, dataset = _start(p, args, devices, quiet)
             result = train.train(config, out, dataset, show_progress=not quiet, devices=devices)
     except train.NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -69,12 +53,77 @@ def train_main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:  # Permissions, a full disk, a file where a folder belongs.
+        hint = (f"finished epochs are kept: fix it and continue with --resume --out {out}"
+                if out is not None and run_files.RunPaths(out).config.exists() else "choose another --out")
+        print(f"error: {os_error_message(e, hint)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     paths = run_files.RunPaths(result.run_dir)
-    print(f"done: {result.step} steps, best val loss {result.best_val:.6g}")
+    best = "n/a (no epoch finished)" if result.best_val is None else f"{result.best_val:.6g}"
+    print(f"done: {result.step} steps, best val objective {best}")
     for label, path in (("config", paths.config), ("checkpoints", paths.checkpoints), ("metrics", paths.metrics),
                         ("loss curve", paths.curve)):
         print(f"  {label:12s} {path}")
     return 0
+
+
+# Lower bounds of the numeric training settings, checked on the resolved flags so that an error names the
+# flag (the configuration classes check again, in their own terms). Floats must also be finite.
+AT_LEAST = {1: ("batch_size", "latent", "hidden", "max_epochs", "patience", "sample_rate", "control_rate",
+                "n_patches", "split", "checkpoint_every", "lr_decay_every"),
+            0: ("pretrain_epochs", "kl_warmup_epochs", "lr_decay_start", "alpha", "free_bits", "mss_weight", "beta")}
+ABOVE_0 = ("lr", "kl_weight", "buffer_seconds", "lr_decay_factor", "ratio")
+
+
+def check_settings(settings: dict) -> None:
+    """Raises ValueError naming the flag of the first numeric setting out of its range (`AT_LEAST`, `ABOVE_0`)."""
+    bounds = {k: (low, ">=") for low, keys in AT_LEAST.items() for k in keys} | {k: (0, ">") for k in ABOVE_0}
+    for key, (low, op) in bounds.items():
+        value = settings.get(key)
+        for value in (v for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None):
+            if not (math.isfinite(value) and (value > low if op == ">" else value >= low)):
+                raise ValueError(f"--{key.replace('_', '-')} must be a finite number {op} {low}, got {value!r}")
+
+
+def _start(p: argparse.ArgumentParser, args: dict, devices, quiet: bool):
+    """(run directory, RunConfig, Dataset) of a new run, after every check; only then a generated dataset
+    is saved and an --overwrite'n run deleted. Errors are ValueError / FileNotFoundError naming the flag."""
+    resolved = presets.resolve(args)
+    for line in resolved.expansions:
+        print(line)
+    check_settings(resolved.settings)
+    out = Path(args["out"]) if "out" in args else presets.default_run_dir(resolved)
+    check_writable_dir(out, "--out")
+    overwrite = out.exists() and any(out.iterdir())
+    if overwrite:
+        if not args.get("overwrite"):
+            p.error(f"{out} is not empty: pass --resume to continue it or --overwrite to start over")
+        run_files.check_overwritable(out)
+    path = presets.dataset_path(resolved.settings)
+    generate = not path.exists()
+    if generate and resolved.settings["data"]:
+        raise FileNotFoundError(f"--data {path} does not exist: check the path, make the dataset with "
+                                "scripts/make_dataset.py --out, or leave out --data to use the default one")
+    if generate:
+        check_writable_dir(path.parent, "the dataset folder")
+        dataset = data.generate(presets.data_config(resolved.settings))
+    else:
+        dataset = data.load(path, progress=not quiet)
+    config = presets.build_config(resolved, dataset, path)
+    train.check_start(config, dataset, devices)
+    if generate:
+        npz, js = data.save(dataset, path, progress=not quiet)
+        print(f"generated {len(dataset.train) + len(dataset.val) + len(dataset.test)} patches ({dataset.size} "
+              f"parameters, seed {dataset.seed}) -> {npz}, {js}")
+    if overwrite:
+        run_files.clear_run(out)
+    print(f"run {out}: {config.model}, loss {config.loss.spectral}/{config.loss.feature}, "
+          f"{len(dataset.train)}/{len(dataset.val)}/{len(dataset.test)} patches, "
+          f"{config.synth.sample_rate} Hz x {config.synth.buffer_size_seconds} s, "
+          f"phases {[(ph.name, ph.max_epochs) for ph in config.phases]}")
+    if devices is not None:
+        print(f"data parallel over {devices} devices")
+    return out, config, dataset
 
 
 MAKE_DATASET_EXAMPLES = """examples:
@@ -116,6 +165,9 @@ def make_dataset_main(argv: list[str] | None = None) -> int:
         npz, js = data.save(dataset, out, progress=not args.quiet)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        print(f"error: {os_error_message(e, 'choose another --out')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"{config.n_patches} patches ({dataset.size} free parameters; counts {dataset.counts}; seed {config.seed})")
     print(f"  training file  {npz}\n  JSON (physical values) {js}")

@@ -63,8 +63,14 @@ class PhaseConfig:
     def __post_init__(self):
         if self.beta is None and not (self.recon and self.spectral):
             raise ValueError(f"phase {self.name!r}: beta can only be calibrated when both recon and spectral are on")
-        if min(self.max_epochs, self.patience, self.batch_size) < 1 or not self.learning_rate > 0:
-            raise ValueError(f"phase {self.name!r}: epochs, patience, batch size and learning rate must be positive")
+        epochs_flag = "--pretrain-epochs" if self.name == "pretrain" else "--max-epochs"
+        for field, flag, ok in (("max_epochs", epochs_flag, self.max_epochs >= 1),
+                                ("patience", "--patience", self.patience >= 1),
+                                ("batch_size", "--batch-size", self.batch_size >= 1),
+                                ("learning_rate", "--lr", self.learning_rate > 0)):
+            if not ok:
+                raise ValueError(f"{flag} must be positive, got {getattr(self, field)!r} "
+                                 f"(phase {self.name!r}: {field})")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, ParameterSubset, parameter_range, random_params
+from vae import atomic
 
 FORMAT = "jaxsynth-vae-dataset/1"
 SPLITS = ("train", "val", "test")
@@ -70,8 +71,8 @@ class DataConfig:
     def __post_init__(self):
         if len(self.split) != 3 or min(self.split) < 1 or sum(self.split) != self.n_patches:
             raise ValueError(
-                f"split {tuple(self.split)} must be three positive sizes (train, val, test) "
-                f"summing to n_patches={self.n_patches}"
+                f"split {tuple(self.split)} (--split) must be three positive sizes (train, val, test) "
+                f"summing to n_patches={self.n_patches} (--n-patches)"
             )
 
 
@@ -148,9 +149,9 @@ def paths(path: str | Path) -> tuple[Path, Path]:
 def save(dataset: Dataset, path: str | Path, progress: bool = True) -> tuple[Path, Path]:
     """Writes NAME.npz and NAME.json (see module doc); returns their paths."""
     npz_path, json_path = paths(path)
-    npz_path.parent.mkdir(parents=True, exist_ok=True)
     fixed_names = [n for n, _ in dataset.fixed]
-    with open(npz_path, "wb") as f:  # A file object: np.savez would otherwise append ".npz".
+    # Each file atomically (`vae.atomic`); a file object, as np.savez would otherwise append ".npz".
+    with atomic.atomic_path(npz_path) as tmp, open(tmp, "wb") as f:
         np.savez(
             f,
             format=np.array(FORMAT),
@@ -161,7 +162,7 @@ def save(dataset: Dataset, path: str | Path, progress: bool = True) -> tuple[Pat
             seed=np.array(dataset.seed, np.int64),
             **{s: np.asarray(getattr(dataset, s), np.float32) for s in SPLITS},
         )
-    with open(json_path, "w") as f:
+    with atomic.atomic_path(json_path) as tmp, open(tmp, "w") as f:
         for chunk in _json_chunks(dataset, progress):
             f.write(chunk)
     return npz_path, json_path

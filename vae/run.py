@@ -56,12 +56,14 @@ def load_run(run_dir: str | Path, which: str = "best", dataset_path: str | Path 
     """
     run_dir = Path(run_dir)
     config = load_config(run_dir)
-    manager = checkpoint_manager(run_dir, which)
-    step = manager.latest_step()
-    if step is None:
-        raise FileNotFoundError(f"{run_dir} has no {which!r} checkpoint yet")
-    params, _, _ = restore_checkpoint(manager, step, params_like=models.init(config.model, 0)["params"])
-    manager.close()
+    manager = checkpoint_manager(run_dir, which, read_only=True)
+    try:
+        step = manager.latest_step()
+        if step is None:
+            raise FileNotFoundError(f"{run_dir} has no {which!r} checkpoint yet")
+        params, _, _ = restore_checkpoint(manager, step, params_like=models.init(config.model, 0)["params"])
+    finally:
+        manager.close()
     dataset = data_lib.load(dataset_path or config.dataset_path, progress=False)
     if dataset.names != config.free_names:
         raise data_lib.DatasetError(

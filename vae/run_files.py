@@ -12,6 +12,11 @@ RUN_DIR/
                      time); metrics.csv holds the same table.
   loss_curve.png     train/val curves of every term, phases marked.
   failure.json       only if a loss went non-finite: step and the bad terms.
+
+Every file here is written atomically (`vae.atomic`), so a kill at any moment leaves each one
+whole; a file damaged otherwise is reported by name (`RunFileError`) with what to do.
+`--overwrite` deletes only these entries (`clear_run`), and only from a folder that holds
+nothing else.
 """
 
 from __future__ import annotations
@@ -27,7 +32,12 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
+from vae import atomic
 from vae.config import RunConfig, from_json, to_json
+
+
+class RunFileError(ValueError):
+    """A run directory's file is missing, damaged or inconsistent; the message names it and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,17 +71,61 @@ class RunPaths:
         return self.root / "failure.json"
 
 
+# What a run writes in its directory (`clear_run` deletes nothing else); eval/ is scripts/evaluate.py's.
+RUN_ENTRIES = ("config.json", "checkpoints", "metrics.jsonl", "metrics.csv", "loss_curve.png", "failure.json",
+               "eval")
+# A directory is a run when it holds config.json and at least one of these besides.
+_RUN_EVIDENCE = ("checkpoints", "metrics.jsonl")
+
+
 def write_config(run_dir: str | Path, config: RunConfig) -> None:
-    path = RunPaths(Path(run_dir)).config
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_json(config) + "\n")
+    atomic.write_text(RunPaths(Path(run_dir)).config, to_json(config) + "\n")
 
 
 def load_config(run_dir: str | Path) -> RunConfig:
+    """The run's `RunConfig`; `RunFileError` naming config.json if it is missing or damaged."""
     path = RunPaths(Path(run_dir)).config
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: {run_dir} is not a run directory")
-    return from_json(path.read_text())
+    try:
+        return from_json(path.read_text())
+    except (ValueError, TypeError, KeyError) as e:
+        raise RunFileError(f"{path} is damaged or not a run config ({type(e).__name__}: {e}); restore it from a "
+                           f"copy, or start the run over with --overwrite") from None
+
+
+def foreign_entries(run_dir: str | Path) -> list[str]:
+    """Names in run_dir that a run did not write (an atomic write's leftover temporary files count as the
+    run's); empty for a run directory."""
+    names = (p.name for p in Path(run_dir).iterdir())
+    return sorted(n for n in names if n not in RUN_ENTRIES and not atomic.is_temporary(n))
+
+
+def check_overwritable(run_dir: str | Path) -> None:
+    """Raises `RunFileError` unless run_dir is a previous run that --overwrite may delete: config.json
+    plus checkpoints or metrics, and nothing a run does not write."""
+    root = Path(run_dir)
+    present = {p.name for p in root.iterdir()}
+    foreign = foreign_entries(root)
+    if "config.json" not in present or not present & set(_RUN_EVIDENCE) or foreign:
+        why = (f"it also holds {foreign[:10]}{' ...' if len(foreign) > 10 else ''}, which a run does not write"
+               if foreign else "it lacks config.json with checkpoints/ or metrics.jsonl")
+        raise RunFileError(f"refusing to --overwrite {root}: it is not a run directory ({why}); "
+                           "choose another --out, or move those files away first")
+
+
+def clear_run(run_dir: str | Path) -> None:
+    """Deletes a previous run's files from run_dir (for --overwrite) after `check_overwritable`."""
+    import shutil
+
+    root = Path(run_dir)
+    check_overwritable(root)
+    for name in sorted(p.name for p in root.iterdir()):
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -79,13 +133,24 @@ def load_config(run_dir: str | Path) -> RunConfig:
 CHECKPOINT_KINDS = ("best", "latest")
 
 
-def checkpoint_manager(run_dir: str | Path, which: str) -> ocp.CheckpointManager:
-    """Synchronous orbax manager of RUN_DIR/checkpoints/{best,latest} (keeps the last 2)."""
+def checkpoint_manager(run_dir: str | Path, which: str, read_only: bool = False) -> ocp.CheckpointManager:
+    """Synchronous orbax manager of RUN_DIR/checkpoints/{best,latest} (keeps the last 2).
+
+    read_only: for loading; creates no folder, and a missing one is a `FileNotFoundError` naming it.
+    Close the manager (`manager.close()`) on every path, errors included: an open one makes orbax
+    fail at interpreter exit.
+    """
     if which not in CHECKPOINT_KINDS:
         raise ValueError(f"unknown checkpoint {which!r}; valid: {list(CHECKPOINT_KINDS)}")
-    options = ocp.CheckpointManagerOptions(max_to_keep=2, enable_async_checkpointing=False,
-                                           cleanup_tmp_directories=True)
     directory = (RunPaths(Path(run_dir)).checkpoints / which).absolute()
+    if read_only:
+        if not directory.is_dir():
+            raise FileNotFoundError(f"{run_dir} has no {which!r} checkpoint ({directory} does not exist); "
+                                    "train it (or --resume it) with scripts/train.py first")
+        options = ocp.CheckpointManagerOptions(enable_async_checkpointing=False, create=False, read_only=True)
+    else:
+        options = ocp.CheckpointManagerOptions(max_to_keep=2, enable_async_checkpointing=False,
+                                               cleanup_tmp_directories=True)
     return ocp.CheckpointManager(directory, options=options, item_names=("params", "opt_state", "progress"))
 
 
@@ -136,17 +201,32 @@ def _like(reference, restored):
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
+    """The records of metrics.jsonl ([] without the file); `RunFileError` naming a damaged line."""
     path = RunPaths(Path(run_dir)).metrics
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            problem = None if isinstance(record, dict) and {"phase", "epoch", "step"} <= set(record) else \
+                "not an epoch record"
+        except ValueError as e:
+            problem = str(e)
+        if problem:
+            raise RunFileError(f"{path} line {number} is damaged ({problem}); restore the file from a copy "
+                               "(metrics.csv holds the same table), or start the run over with --overwrite")
+        records.append(record)
+    return records
 
 
 def write_metrics(run_dir: str | Path, records: list[dict]) -> None:
-    """Rewrites metrics.jsonl and metrics.csv with `records` (one per epoch)."""
+    """Rewrites metrics.jsonl and metrics.csv with `records` (one per epoch), each atomically."""
     paths = RunPaths(Path(run_dir))
-    paths.metrics.write_text("".join(json.dumps(r) + "\n" for r in records))
-    with open(paths.metrics_csv, "w", newline="") as f:
+    atomic.write_text(paths.metrics, "".join(json.dumps(r) + "\n" for r in records))
+    with atomic.atomic_path(paths.metrics_csv) as tmp, open(tmp, "w", newline="") as f:
         if records:
             writer = csv.DictWriter(f, fieldnames=list(records[0]))
             writer.writeheader()
@@ -162,7 +242,11 @@ def plot_metrics(records: list[dict], path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    terms = [k[len("train/"):] for k in (records[0] if records else {}) if k.startswith("train/")]
+    def logged(key):
+        return any(r.get(key) is not None for r in records)
+
+    terms = [k[len("train/"):] for k in (records[0] if records else {})
+             if k.startswith("train/") and (logged(k) or logged("val/" + k[len("train/"):]))]
     has_diagnostics = bool(records) and "val/param_error" in records[0]
     panels = len(terms) + (3 if has_diagnostics else 0)
     cols = 3
@@ -188,7 +272,10 @@ def plot_metrics(records: list[dict], path: str | Path) -> None:
 
     flat = list(axes.flat)
     for ax, term in zip(flat, terms):
-        draw(ax, [(split, series(f"{split}/{term}")) for split in ("train", "val")], term)
+        lines = [(split, series(f"{split}/{term}")) for split in ("train", "val")]
+        if term == "total" and logged("val/objective"):  # What early stopping watches (vae.train.monitored).
+            lines.append(("val objective (early stopping)", series("val/objective")))
+        draw(ax, lines, term)
     if has_diagnostics:
         ax_err, ax_au, ax_kl = flat[len(terms):len(terms) + 3]
         draw(ax_err, [("model (from mu)", series("val/param_error")), ("mean patch", series("val/mean_patch_error")),
@@ -203,5 +290,6 @@ def plot_metrics(records: list[dict], path: str | Path) -> None:
     for ax in flat[panels:]:
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)

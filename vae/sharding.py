@@ -61,8 +61,8 @@ def data_mesh(n_devices: Optional[int] = None, global_devices: bool = False) -> 
     devices = jax.devices() if global_devices else jax.local_devices()
     n = len(devices) if n_devices is None else n_devices
     if not 1 <= n <= len(devices):
-        raise ValueError(f"asked for {n} devices but {len(devices)} are available ({devices[0].platform}); "
-                         "on CPU set XLA_FLAGS=--xla_force_host_platform_device_count=N before JAX starts")
+        raise ValueError(f"--devices {n}: {len(devices)} device(s) are available ({devices[0].platform}); "
+                         f"ask for 1 to {len(devices)}, or on CPU set XLA_FLAGS=--xla_force_host_platform_device_count=N before JAX starts")
     return Mesh(np.asarray(devices[:n]), (AXIS,))
 
 
@@ -79,7 +79,7 @@ def replicated(mesh: Mesh) -> NamedSharding:
 def check_batch(batch: int, mesh: Mesh) -> None:
     n = mesh.devices.size
     if batch % n:
-        raise ValueError(f"batch size {batch} is not a multiple of the {n} data-parallel devices")
+        raise ValueError(f"--batch-size {batch} is not a multiple of the {n} data-parallel devices (--devices)")
 
 
 def shard_batch(x, mesh: Mesh):

@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from jaxsynth import ParameterSubset, SynthConfig, Voice
 from vae import data as data_lib
 from vae import diagnostics, features, losses, models
-from vae import run_files
+from vae import atomic, run_files
 from vae import sharding as sharding_lib
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 from vae.models import ModelConfig
@@ -337,7 +337,10 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
     """
     run_dir = Path(run_dir)
     paths = RunPaths(run_dir)
-    _check_dataset(config, dataset)
+    check_start(config, dataset, devices)  # Everything a start can reject, before anything is written.
+    if resume and not (paths.checkpoints / "latest").is_dir():
+        raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from ({paths.checkpoints / 'latest'} does "
+                                "not exist); start the run without --resume")
     latest, best = run_files.checkpoint_manager(run_dir, "latest"), run_files.checkpoint_manager(run_dir, "best")
     try:
         if resume:
@@ -367,26 +370,62 @@ def _best_val(records: list) -> Optional[float]:
     return min((r["val/objective"] for r in last), default=None)
 
 
-def _check_dataset(config: RunConfig, dataset: data_lib.Dataset) -> None:
+def check_start(config: RunConfig, dataset: data_lib.Dataset, devices: Optional[int] = None) -> None:
+    """Raises ValueError for what would stop `train` later (dataset, batch sizes, devices), so that a
+    rejected start writes nothing."""
     data_lib.check_matches(dataset, config.model.n_params, f"dataset {config.dataset_path}")
     if dataset.names != config.free_names:
         raise data_lib.DatasetError(
             f"dataset {config.dataset_path} frees {list(dataset.names)}, the run {list(config.free_names)}")
+    mesh = None if devices is None else sharding_lib.data_mesh(devices)
+    for phase in config.phases:
+        if phase.batch_size > len(dataset.train):
+            raise ValueError(f"--batch-size {phase.batch_size} exceeds the {len(dataset.train)} training patches of "
+                             f"{config.dataset_path}; lower it or use a larger dataset")
+        if mesh is not None:
+            sharding_lib.check_batch(phase.batch_size, mesh)
 
 
 def _resume_point(config: RunConfig, run_dir: Path, latest, best):
-    """(progress, metrics) at the latest checkpoint, dropping what a crash left beyond it."""
+    """(progress, metrics) at the latest checkpoint, dropping what a crash left beyond it; metrics that
+    lack an epoch the checkpoint has finished are refused (`_check_records`), never continued with a gap."""
     step = latest.latest_step()
     if step is None:
-        raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from")
+        raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from; start the run without --resume")
     _, _, saved = run_files.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
     prog = Progress(**{**saved, "rng": tuple(saved["rng"])})
+    records = [r for r in run_files.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
+    _check_records(records, prog, RunPaths(run_dir).metrics)
     for s in best.all_steps():  # A best saved after the latest one belongs to an epoch we redo.
         if s > step:
             best.delete(s)
-    records = [r for r in run_files.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
     run_files.write_metrics(run_dir, records)
     return prog, records
+
+
+def _check_records(records: list, prog: Progress, path: Path) -> None:
+    """Raises `run_files.RunFileError` unless `records` are every epoch the checkpoint `prog` has finished:
+    epochs 1, 2, ... of each phase in order, ending at (prog.phase, prog.epoch) (at a phase's start: the
+    previous phase's last epoch), the last one at the step where the current epoch began."""
+    phase, epoch, contiguous = 0, 0, True
+    for r in records:
+        if (r["phase"], r["epoch"]) == (phase, epoch + 1) or (r["phase"] == phase + 1 and r["epoch"] == 1 and epoch):
+            phase, epoch = r["phase"], r["epoch"]
+        else:
+            contiguous = False
+    last_step = records[-1]["step"] if records else 0
+    if prog.epoch:
+        ends = (phase, epoch) == (prog.phase, prog.epoch)
+    else:  # At a phase start (or done): the previous phase's last epoch, or nothing before the first phase.
+        ends = (phase + 1, epoch > 0) == (prog.phase, True) if prog.phase else not records
+    if contiguous and ends and last_step == prog.step - prog.batch:
+        return
+    held = ", ".join(f"phase {r['phase']} epoch {r['epoch']}" for r in records[-3:]) if records else "no epoch"
+    raise run_files.RunFileError(
+        f"{path} does not match the latest checkpoint (step {prog.step}, phase {prog.phase}, {prog.epoch} epochs "
+        f"finished): it holds {len(records)} epoch records{', ending ' + held if records else ''}"
+        f"{'' if contiguous else ', with epochs missing in between'}. The missing records cannot be recomputed: "
+        "restore the file from a copy (metrics.csv holds the same table), or start the run over with --overwrite")
 
 
 class _Loop:
@@ -415,9 +454,7 @@ class _Loop:
         phase = config.phases[prog.phase]
         obj = objective(config, phase)
         n_train = len(self.train_host)
-        spe = n_train // phase.batch_size
-        if spe == 0:
-            raise ValueError(f"batch size {phase.batch_size} exceeds the {n_train} training patches")
+        spe = n_train // phase.batch_size  # >= 1 (`check_start`).
         opt = OptimizerSpec(phase.learning_rate, phase.schedule, spe)
         noise = self.voice.batch_noise(phase.batch_size)
         batch_sharding = None
@@ -537,7 +574,7 @@ class _Loop:
         last = self.latest.latest_step()
         failure = {"where": where, "step": step, "bad_terms": sorted(bad),
                    "terms": {k: repr(v) for k, v in terms.items()}, "last_good_checkpoint_step": last}
-        RunPaths(self.run_dir).failure.write_text(json.dumps(failure, indent=2) + "\n")
+        atomic.write_text(RunPaths(self.run_dir).failure, json.dumps(failure, indent=2) + "\n")
         records = run_files.read_metrics(self.run_dir)
         if records:
             run_files.plot_metrics(records, RunPaths(self.run_dir).curve)

@@ -113,9 +113,26 @@ _NUMPY_GLOBALS = [np._core.multiarray._reconstruct,
                   np.ndarray, np.dtype, type(np.dtype(np.float32)), type(np.dtype(np.float64))]
 
 
+class WeightsCorruptError(ValueError):
+    """A checkpoint file that is there but cannot be read (empty, cut short, not a PyTorch checkpoint)."""
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
-    """The object in a checkpoint file, read on the CPU without executing arbitrary pickles (needs torch)."""
+    """The object in a checkpoint file, read on the CPU without executing arbitrary pickles (needs torch).
+
+    A file torch cannot read raises `WeightsCorruptError` naming it and where to get a good copy (torch's
+    own advice for a refused pickle, to load it with weights_only=False, is wrong for a damaged file).
+    """
     import torch
 
-    with torch.serialization.safe_globals(_NUMPY_GLOBALS):
-        return torch.load(path, map_location="cpu", weights_only=True)
+    path = Path(path)
+    try:
+        with torch.serialization.safe_globals(_NUMPY_GLOBALS):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - whatever torch raises for an unreadable file, say what to do.
+        entry = _lookup(path.name)
+        source = f" from {entry.url}" if entry.url else ""
+        raise WeightsCorruptError(
+            f"checkpoint {path} ({path.stat().st_size} bytes) is damaged or not a PyTorch checkpoint "
+            f"({type(err).__name__}); delete it and download it again{source}, or pass --weights-dir with a good "
+            "copy (or --no-fad to skip FAD)") from None
