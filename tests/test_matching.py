@@ -35,7 +35,7 @@ def test_direct_beats_random_search_with_the_same_renders(problem):
     target, _ = _in_domain(problem, 3)
     found = direct(problem, target, starts=8, budget_s=1e9, max_steps=60, round_steps=30, chunk=10)
     baseline = random_search(problem, target, found.renders, batch=16)
-    assert found.renders == baseline.renders == 8 * 60
+    assert found.renders == baseline.renders >= 8 * 60
     assert found.distance < baseline.distance, (found.distance, baseline.distance)
     assert found.params01.shape == (78,) and np.all((found.params01 >= 0) & (found.params01 <= 1))
     # the reported distance is the best patch's own distance

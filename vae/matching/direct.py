@@ -9,10 +9,12 @@ import numpy as np
 
 from vae.matching import init
 from vae.matching.descent import descend
-from vae.matching.problem import MatchResult, Problem
+from vae.matching.problem import MatchResult, Problem, history_row
+from vae.matching.random_search import distances
 
 DIRECT_LR = 0.1  # Adam step on logits (a logit step of 0.1 moves a mid-range parameter by ~2.5%)
 ROUND_STEPS = 200  # steps per set of starts before fresh starts are drawn
+POOL = 4  # each round descends from the best 1/POOL of POOL x starts candidates drawn around the cues
 
 
 def best_patch(problem: Problem, sub01: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, float]:
@@ -30,19 +32,35 @@ def refine(problem: Problem, target: np.ndarray, sub01: np.ndarray, budget_s: fl
     return 1.0 / (1.0 + np.exp(-best_u.astype(np.float64))), dist, history, renders, seconds
 
 
+def select_starts(problem: Problem, target: np.ndarray, candidates: np.ndarray, starts: int
+                  ) -> tuple[np.ndarray, float]:
+    """(the `starts` candidates [starts, k] of lowest spectral distance among candidates [m * starts, k],
+    the lowest distance), rendered `starts` at a time."""
+    target, noise = jnp.asarray(target, jnp.float32), problem.noise()
+    d = np.concatenate([np.asarray(distances(problem, jnp.asarray(candidates[i:i + starts]), target, noise))
+                        for i in range(0, len(candidates), starts)])
+    d = np.where(np.isfinite(d), d, np.inf)
+    return candidates[np.argsort(d)[:starts]], float(d.min())
+
+
 def direct(problem: Problem, target: np.ndarray, starts: int = 32, budget_s: float = 60.0, max_steps: int = 100_000,
-           seed: int = 0, lr: float = DIRECT_LR, chunk: int = 10, round_steps: int = ROUND_STEPS,
+           seed: int = 0, lr: float = DIRECT_LR, chunk: int = 10, round_steps: int = ROUND_STEPS, pool: int = POOL,
            cues: init.TargetCues | None = None) -> MatchResult:
     """Matches target [buffer_size] by gradient descent from `starts` starts initialized from its cues
-    (`init.target_cues` when not given), for budget_s seconds or max_steps steps in all. Descent from
-    one set of starts stalls after a few hundred steps, so every `round_steps` steps a new set of
-    starts is drawn; the best patch over all rounds is kept."""
+    (`init.target_cues` when not given), for budget_s seconds or max_steps steps in all (pool draws
+    count as steps: `pool` per round). Descent from one set of starts stalls after a few hundred
+    steps, so each round draws pool x starts candidates around the cues, descends from the best
+    `starts` of them for `round_steps` steps, and the best patch over all rounds is kept."""
     t0 = time.perf_counter()
     cues = cues or init.target_cues(target, problem.synth.sample_rate)
     rng = np.random.default_rng(seed)
     best, best_d, history, renders, rounds = None, np.inf, [], 0, 0
     while rounds == 0 or (renders < max_steps * starts and time.perf_counter() - t0 < budget_s):
-        x01 = init.initial_params(rng, starts, problem.subset, cues)
+        x01 = init.initial_params(rng, pool * starts, problem.subset, cues)
+        if pool > 1:
+            x01, drawn = select_starts(problem, target, x01, starts)
+            renders += pool * starts
+            history.append(history_row(renders, min(drawn, history[-1][1]) if history else drawn, np.nan))
         steps = min(round_steps, max_steps - renders // starts)
         sub01, dist, more, renders, _ = refine(problem, target, x01, budget_s - (time.perf_counter() - t0), steps,
                                                lr, chunk, renders)

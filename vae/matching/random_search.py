@@ -12,11 +12,17 @@ import numpy as np
 from vae.matching.problem import MatchResult, Problem, history_row
 
 
+@functools.partial(jax.jit, static_argnames=("problem",))
+def distances(problem: Problem, sub01, target, noise):
+    """Spectral distances [B] of candidates [B, k] in [0, 1] to target [n] (one render each)."""
+    return problem.terms(sub01, target, noise)[1]
+
+
 @functools.partial(jax.jit, static_argnames=("problem", "batch"))
 def _draw(problem: Problem, batch: int, key, target, noise):
     """batch uniform candidates [batch, k] and their spectral distances [batch]."""
     sub01 = jax.random.uniform(key, (batch, problem.subset.size), jnp.float32)
-    return sub01, problem.terms(sub01, target, noise)[1]
+    return sub01, distances(problem, sub01, target, noise)
 
 
 def random_search(problem: Problem, target: np.ndarray, renders: int, batch: int = 64, seed: int = 0) -> MatchResult:
