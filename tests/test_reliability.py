@@ -98,7 +98,8 @@ PASSING = {
 # Probes 6, 9, 10 of the issue.
 FIXED = {
     "p6_batch_over_training_set": (["--batch-size", "100"], "--batch-size 100 exceeds the 48 training patches"),
-    "p9_sample_rate_mfcc": (["--sample-rate", "500", "--feature", "mfcc"], "--sample-rate 500 is too low for --feature mfcc"),
+    "p9_sample_rate_mfcc": (["--sample-rate", "500", "--feature", "mfcc"],
+                            "--sample-rate 500 is too low for --feature mfcc"),
     "p9_sample_rate_cqt": (["--sample-rate", "500", "--feature", "cqt"], "--sample-rate 500"),
     "p10_lr_zero": (["--lr", "0"], "--lr must be a finite number > 0, got 0.0"),
     "nan_alpha": (["--alpha", "nan"], "--alpha must be a finite number >= 0, got nan"),  # Trained to NaN before.
@@ -353,8 +354,10 @@ def test_sigkill_during_training_and_writes_then_resume_equals_uninterrupted(dat
         assert done.returncode == -signal.SIGKILL, (mode, done.stderr[-2000:])
     assert [json.loads(line)["epoch"] for line in run_files.RunPaths(out).metrics.read_text().splitlines()] \
         == [1, 2, 3, 1]  # Whole records only; the 5th was being written when killed.
+    assert any(atomic.is_temporary(p.name) for p in out.iterdir())  # The metrics write killed mid-way.
     result = train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
     assert result.step == expected.step
+    assert not any(atomic.is_temporary(p.name) for p in out.iterdir())  # Resume removed the leftover.
     assert _strip(run_files.read_metrics(out)) == _strip(run_files.read_metrics(straight))
     for which in ("best", "latest"):
         a, b = _params(out, which), _params(straight, which)

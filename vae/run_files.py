@@ -114,6 +114,13 @@ def check_overwritable(run_dir: str | Path) -> None:
                            "choose another --out, or move those files away first")
 
 
+def remove_temporaries(run_dir: str | Path) -> None:
+    """Deletes what atomic writes killed mid-way left in run_dir (their targets are whole; see `vae.atomic`)."""
+    for path in Path(run_dir).iterdir():
+        if atomic.is_temporary(path.name) and path.is_file():
+            path.unlink()
+
+
 def clear_run(run_dir: str | Path) -> None:
     """Deletes a previous run's files from run_dir (for --overwrite) after `check_overwritable`."""
     import shutil

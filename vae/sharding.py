@@ -62,7 +62,8 @@ def data_mesh(n_devices: Optional[int] = None, global_devices: bool = False) -> 
     n = len(devices) if n_devices is None else n_devices
     if not 1 <= n <= len(devices):
         raise ValueError(f"--devices {n}: {len(devices)} device(s) are available ({devices[0].platform}); "
-                         f"ask for 1 to {len(devices)}, or on CPU set XLA_FLAGS=--xla_force_host_platform_device_count=N before JAX starts")
+                         f"ask for 1 to {len(devices)}, or on CPU set "
+                         "XLA_FLAGS=--xla_force_host_platform_device_count=N before JAX starts")
     return Mesh(np.asarray(devices[:n]), (AXIS,))
 
 

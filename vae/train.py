@@ -396,6 +396,7 @@ def _resume_point(config: RunConfig, run_dir: Path, latest, best):
     prog = Progress(**{**saved, "rng": tuple(saved["rng"])})
     records = [r for r in run_files.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
     _check_records(records, prog, RunPaths(run_dir).metrics)
+    run_files.remove_temporaries(run_dir)
     for s in best.all_steps():  # A best saved after the latest one belongs to an epoch we redo.
         if s > step:
             best.delete(s)
