@@ -550,7 +550,8 @@ class _Loop:
         # Without the synth in the step (Experiment 1) the spectral terms exist on validation only.
         record.update({f"train/{k}": train_means[k] if obj.renders_in_step or k not in SPECTRAL_TERMS else None
                        for k in (*terms, "grad_norm")})
-        record.update({f"val/{k}": val[k] for k in (*terms, "objective")})
+        record.update({f"val/{k}": None if k == "mss" and not obj.renders_in_step else val[k]
+                       for k in (*terms, "objective")})  # The multi-resolution term exists where it is trained.
         record.update({"best_val": prog.best, "best_epoch": prog.best_epoch, "bad_epochs": prog.bad_epochs,
                        "improved": improved, "epoch_time_s": seconds, "elapsed_s": prog.elapsed_s})
         prog.epoch, prog.batch, prog.sums = epoch, 0, {}
