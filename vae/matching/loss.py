@@ -27,10 +27,12 @@ def feature_config(synth: SynthConfig) -> FeatureConfig:
     return FeatureConfig(sample_rate=synth.sample_rate, n_fft=n_fft, hop_length=n_fft // 4)
 
 
-def match_terms(target: jnp.ndarray, audio: jnp.ndarray, cfg: FeatureConfig) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """(loss [B], spectral distance [B]) of candidates audio [B, n] against one target [n]."""
+def match_terms(target: jnp.ndarray, audio: jnp.ndarray, cfg: FeatureConfig, log_weight: float = 1.0
+                ) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(loss [B], spectral distance [B]) of candidates audio [B, n] against one target [n]; the loss is
+    convergence + log_weight * log (1: `vae.losses.multiscale_spectral` as is)."""
     parts = losses.multiscale_parts(jnp.broadcast_to(target, audio.shape), audio, cfg)
-    return jax.vmap(losses.multiscale_spectral)(parts), parts["log"]
+    return jax.vmap(losses.multiscale_spectral)(parts) + (log_weight - 1.0) * parts["log"], parts["log"]
 
 
 def spectral_distance(target: jnp.ndarray, audio: jnp.ndarray, cfg: FeatureConfig) -> jnp.ndarray:
