@@ -141,6 +141,7 @@ def test_latent_method_descends_through_a_trained_decoder(tiny_run):
     found = latent(prob, target, run, starts=4, budget_s=1e9, max_steps=20, chunk=5)
     assert found.method == "latent+direct" and found.renders == 4 * 20
     assert found.extra["latent_renders"] == 40 and found.distance <= found.extra["latent_distance"]
+    assert found.history[-1, 0] == found.renders
 
 
 # ------------------------------------------------------------------------------------------ CLI

@@ -31,13 +31,18 @@ def latent(problem: Problem, target: np.ndarray, run, starts: int = 32, budget_s
     z, dist, history, renders, _ = descend(problem, z0, target, problem.noise(), share * budget_s,
                                            max(1, int(share * max_steps)), lr, chunk, config, run.params)
     sub01 = np.asarray(to_params(jnp.asarray(z), config, run.params))
-    extra = {"starts": starts, "latent_distance": float(np.nanmin(dist)), "latent_renders": renders}
+    params01, distance = best_patch(problem, sub01, dist)
+    extra = {"starts": starts, "latent_distance": distance, "latent_renders": renders}
     method = "latent"
     if refine_fraction > 0:
+        # refinement starts inside [0.02, 0.98] (finite logits), which can move a decoded 0 or 1 audibly,
+        # so the latent phase's best patch stays the answer unless refinement beats it
         sub01, dist, more, renders, _ = refine(problem, target, sub01, budget_s - (time.perf_counter() - t0),
                                                max(1, max_steps - renders // starts), DIRECT_LR, chunk, renders)
         history += more
         method = "latent+direct"
-    params01, distance = best_patch(problem, sub01.astype(np.float32), dist)
+        refined, refined_distance = best_patch(problem, sub01.astype(np.float32), dist)
+        if refined_distance < distance:
+            params01, distance = refined, refined_distance
     return MatchResult(method, params01, distance, int(history[-1][0]), time.perf_counter() - t0,
                        np.asarray(history), extra)
