@@ -30,8 +30,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="match.py",
         description="Sound matching: finds the torchsynth Voice patch whose render is closest to TARGET.wav "
-                    "(any rate, channels, length) and writes DIR/patch.json, DIR/match.wav, DIR/target.wav "
-                    "and DIR/match.png. Every method is shown against random search with the same number of "
+                    "(any rate, channels, length) and writes DIR/patch.json, DIR/match.wav, DIR/target.wav, "
+                    "DIR/match.png and DIR/history.json (renders, best distance, loss per step). Every method is shown against random search with the same number of "
                     "renders (which runs after it, in about half its time).",
         epilog="example: match.py pluck.wav --out runs/match-pluck --budget 60 --verify-torchsynth")
     p.add_argument("target", metavar="TARGET.wav", help="the sound to match (a WAV file)")

@@ -34,7 +34,7 @@ def match_figure(path: str | Path, target: np.ndarray, match: np.ndarray, sample
         h = np.asarray(r.history)
         axes[1, 1].plot(h[:, 0], np.minimum.accumulate(h[:, 1]), label=f"{r.method}: {r.distance:.3f}")
         if r.method != "random" and np.isfinite(h[:, 2]).any():
-            axes[1, 1].plot(h[:, 0], h[:, 2], lw=0.5, alpha=0.5, label=f"{r.method}: loss (best start)")
+            axes[1, 1].plot(h[:, 0], h[:, 2], lw=0.5, alpha=0.5, label=f"{r.method}: lowest loss per step")
     axes[1, 1].set(title="best spectral distance so far (and loss per iteration)", xlabel="renders",
                    ylabel="distance / loss", xscale="log")
     axes[1, 1].legend()
