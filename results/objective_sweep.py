@@ -38,6 +38,8 @@ VARIANTS = (
      "+ batch-level spectral convergence"),
     ("exp2-improved", "exp2", [*EXP2, "--objective", "improved"],
      "+ multi-resolution STFT term (the improved objective)"),
+    ("exp2-improved-lr1e-4", "exp2", [*EXP2, "--objective", "improved", "--lr", "1e-4"],
+     "the improved objective at the thesis's learning rate"),
 )
 N_TEST = 192
 

@@ -82,6 +82,8 @@ def test_monitored_value_leaves_out_a_spectral_term_without_gradient():
     means = {"recon": 2.0, "clamp": 0.5, "kl": 3.0, "kl_dims": np.full(8, 3.0 / 8), "spectral": 10.0}
     assert train.monitored(_objective(synth_head=False, kl_weight=0.1), means, 4.0) == pytest.approx(2.8)
     assert train.monitored(_objective(synth_head=True, kl_weight=0.1), means, 4.0) == pytest.approx(42.8)
+    # Free bits: KL under the floor does not count against the model (0.5 nat x 8 dimensions).
+    assert train.monitored(_objective(synth_head=False, free_bits=0.5), means, 4.0) == pytest.approx(6.5)
 
 
 def test_per_example_convergence_makes_silence_score_one_and_batch_reduction_weighs_energy():

@@ -162,11 +162,11 @@ def kl_weight_at(loss: LossConfig, epoch):
 
 
 def monitored(obj: Objective, means: dict, beta: float) -> float:
-    """The validation value early stopping and the best checkpoint watch: the objective at the full KL
-    weight (no free bits), without the spectral terms when their gradient cannot reach the weights
-    (Experiment 1's spectral term is logged, never minimized, so it must not choose the model)."""
-    return float(combine(obj, means, beta, obj.loss.kl_weight, free_bits=False,
-                         spectral_in_total=obj.renders_in_step)["total"])
+    """The validation value early stopping and the best checkpoint watch: the minimized objective (free
+    bits included: the KL they allow must not count against a model) at the full KL weight, without the
+    spectral terms when their gradient cannot reach the weights (Experiment 1's spectral term is
+    logged, never minimized, so it must not choose the model)."""
+    return float(combine(obj, means, beta, obj.loss.kl_weight, spectral_in_total=obj.renders_in_step)["total"])
 
 
 # ------------------------------------------------------------------ optimizer
