@@ -51,7 +51,8 @@ def test_starts_take_the_target_pitch_and_envelope(problem):
     x01 = initial_params(np.random.default_rng(0), 6, problem.subset, cues)
     midi = x01[:, problem.subset.names.index("keyboard/midi_f0")] * 127
     np.testing.assert_allclose(midi, cues.midi_f0, atol=1e-3)
-    assert np.all(x01[:3, problem.subset.names.index("vco_1/tuning")] == 0.5)
+    tuning = x01[:, [problem.subset.names.index("vco_1/tuning"), problem.subset.names.index("vco_2/tuning")]]
+    assert np.all(tuning[:3] == 0.5) and tuning[3, 0] == 0.5 and tuning[5, 1] == 0.5 and tuning[3, 1] != 0.5
     assert initial_params(np.random.default_rng(0), 4, problem.subset, TargetCues(None, 0.0, 0.0, 0.1)).shape == (4, 63)
 
 

@@ -66,8 +66,9 @@ def initial_params(rng: np.random.Generator, n: int, subset: ParameterSubset, cu
 
     With cues, every start gets the estimated note (`keyboard/midi_f0`); the first half also get
     neutral oscillator pitch (tuning and pitch-modulation depth 0) and the target's attack and
-    note length on the envelopes that shape loudness (`AMP_ENVELOPES`), the second half keep
-    random pitch offsets and envelopes (octaves, fifths and sweeps the estimate cannot see).
+    note length on the envelopes that shape loudness (`AMP_ENVELOPES`); the third quarter puts only
+    vco_1 on the note and the last quarter only vco_2, the other oscillator keeping a random
+    offset (octaves, fifths and sweeps the estimate cannot see), with random envelopes.
     """
     x01 = rng.uniform(size=(n, subset.size)).astype(np.float32)
     if cues is not None:
@@ -77,6 +78,9 @@ def initial_params(rng: np.random.Generator, n: int, subset: ParameterSubset, cu
                 np.float64(cues.midi_f0)), every)
             for name in PITCH_NEUTRAL:
                 _set(x01, subset, name, 0.5, half)
+            for vco, rows in (("vco_1", slice(n // 2, 3 * n // 4)), ("vco_2", slice(3 * n // 4, n))):
+                for name in (f"{vco}/tuning", f"{vco}/mod_depth"):
+                    _set(x01, subset, name, 0.5, rows)
         _set(x01, subset, "keyboard/duration",
              parameter_range("keyboard/duration").to_0to1_float64(np.float64(cues.duration_s)), half)
         for env in AMP_ENVELOPES:
