@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vae import atomic
+
 METHODS = ("direct", "latent", "random")
 
 
@@ -135,15 +137,16 @@ def main(argv=None) -> int:
     matched = np.asarray(problem.render(problem.subset.select(jnp.asarray(best.params01[None])), problem.noise()))[0]
     import soundfile as sf
 
-    sf.write(out / "match.wav", matched, synth.sample_rate, subtype="FLOAT")
-    sf.write(out / "target.wav", target, synth.sample_rate, subtype="FLOAT")
+    for name, audio in (("match.wav", matched), ("target.wav", target)):
+        with atomic.atomic_path(out / name) as tmp:
+            sf.write(tmp, audio, synth.sample_rate, subtype="FLOAT")
     summary = {r.method: {"spectral_distance": r.distance, "renders": r.renders, "seconds": round(r.seconds, 2),
                           **{k: v for k, v in r.extra.items() if isinstance(v, (int, float, str, type(None)))}}
                for r in results}
     patch.write_patch(out / "patch.json", best.params01, synth, noise={"source": "jaxsynth.Voice", "seed": 13, "row": 0},
                       free=list(problem.subset.names), target=str(args.target), match=summary)
     figure.match_figure(out / "match.png", target, matched, synth.sample_rate, results)
-    (out / "history.json").write_text(json.dumps({r.method: np.asarray(r.history).tolist() for r in results}))
+    atomic.write_text(out / "history.json", json.dumps({r.method: np.asarray(r.history).tolist() for r in results}))
     print(f"wrote {out / 'patch.json'}, {out / 'match.wav'}, {out / 'match.png'}")
     if args.verify_torchsynth:
         try:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vae import atomic
+
 
 def _spectrogram(ax, audio: np.ndarray, sample_rate: int, title: str) -> None:
     n_fft = 1 << int(np.clip(np.round(np.log2(0.032 * sample_rate)), 6, 12))
@@ -39,6 +41,7 @@ def match_figure(path: str | Path, target: np.ndarray, match: np.ndarray, sample
                    ylabel="distance / loss", xscale="log")
     axes[1, 1].legend()
     path = Path(path)
-    fig.savefig(path, dpi=110)
+    with atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return path

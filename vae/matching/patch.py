@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, RANGES, SynthConfig
+from vae import atomic
 
 FORMAT = "jaxsynth-patch/1"
 
@@ -32,7 +33,7 @@ def patch_dict(params01: np.ndarray, synth: SynthConfig, **info) -> dict:
 def write_patch(path: str | Path, params01: np.ndarray, synth: SynthConfig, **info) -> Path:
     """Writes `patch_dict(params01, synth, **info)` to path; returns the path."""
     path = Path(path)
-    path.write_text(json.dumps(patch_dict(params01, synth, **info), indent=1) + "\n")
+    atomic.write_text(path, json.dumps(patch_dict(params01, synth, **info), indent=1) + "\n")
     return path
 
 
