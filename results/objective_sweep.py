@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--scale", "quick", "--loss", "sclp", "--feature", "stft"]
 EXP1 = [*QUICK, "--lr", "1e-3", "--max-epochs", "500", "--patience", "500"]  # 3,000 steps, no early stop.
 EXP2 = [*QUICK, "--synth-head", "--lr", "1e-3", "--max-epochs", "100", "--patience", "100"]  # 600 steps.
+# 300 epochs (1,800 steps) of parameter loss only, then 600 steps of the synth head with it kept (eq. 4.4).
+EXP2_PRETRAINED = [*EXP2[:-2], "--patience", "300", "--pretrain-epochs", "300", "--finetune-recon"]
 
 # (name, group, flags, what it tests)
 VARIANTS = (
@@ -40,6 +42,14 @@ VARIANTS = (
      "+ multi-resolution STFT term (the improved objective)"),
     ("exp2-improved-lr1e-4", "exp2", [*EXP2, "--objective", "improved", "--lr", "1e-4"],
      "the improved objective at the thesis's learning rate"),
+    ("exp2-improved-ratio0.1", "exp2", [*EXP2, "--objective", "improved", "--ratio", "0.1"],
+     "the improved objective with the spectral term at 1/10 of L_recon instead of 3x"),
+    ("exp2-improved-sigmoid", "exp2", [*EXP2, "--objective", "improved", "--output", "sigmoid"],
+     "the improved objective with a sigmoid decoder output (no clamping)"),
+    ("exp2-improved-pretrained", "exp2", [*EXP2_PRETRAINED, "--objective", "improved"],
+     "the improved objective after 1,800 steps of parameter loss only (Experiment 1, no synth)"),
+    ("exp2-improved-pretrained-sigmoid", "exp2", [*EXP2_PRETRAINED, "--objective", "improved", "--output", "sigmoid"],
+     "both: parameter pretraining, then the improved objective with a sigmoid output"),
 )
 N_TEST = 192
 

@@ -51,6 +51,20 @@ def test_reparameterize_and_clamp():
     np.testing.assert_array_equal(models.clamp01(jnp.array([-2.0, 0.25, 1.7])), [0.0, 0.25, 1.0])
 
 
+def test_sigmoid_output_stays_in_range_and_keeps_the_linear_default():
+    x = jnp.linspace(0.0, 1.0, 5 * 63).reshape(5, 63)
+    linear, sigmoid = ModelConfig(63, (32,), 8), ModelConfig(63, (32,), 8, output="sigmoid")
+    variables = models.init(linear, 0)  # Same weights: the activation has no parameters.
+    big = jax.tree.map(lambda v: 50.0 * v, variables)  # Pushes linear outputs far out of [0, 1].
+    z = models.VAE(linear).apply(big, x, method="encode")[0]
+    raw_lin, raw_sig = (models.VAE(c).apply(big, z, method="decode") for c in (linear, sigmoid))
+    assert float(jnp.abs(raw_lin).max()) > 1.0
+    assert bool(jnp.all((raw_sig >= 0.0) & (raw_sig <= 1.0)))
+    np.testing.assert_allclose(raw_sig, jax.nn.sigmoid(raw_lin), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown decoder output 'tanh'"):
+        ModelConfig(output="tanh")
+
+
 def _spectral_grads(synth_head: bool):
     """Gradient of the mean spectral term w.r.t. all weights, on a tiny synth (eager, no jit).
 

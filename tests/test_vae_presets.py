@@ -88,6 +88,16 @@ def test_build_config_phases_and_json_round_trip(tiny_dataset, tmp_path):
     assert exp1.subset().size == 63
 
 
+def test_finetune_recon_keeps_the_parameter_loss_and_needs_pretraining(tiny_dataset, tmp_path):
+    joint = presets.build_config(_resolve(["--case", "Exp3-STFT", "--scale", "tiny", "--finetune-recon",
+                                           "--output", "sigmoid"]), tiny_dataset, tmp_path / "d.npz")
+    assert [(p.name, p.recon, p.spectral, p.beta) for p in joint.phases] == [
+        ("pretrain", True, False, 0.0), ("finetune", True, True, None)]  # beta calibrated, as in eq. 4.4
+    assert joint.model.output == "sigmoid" and config_lib.from_json(config_lib.to_json(joint)) == joint
+    with pytest.raises(ValueError, match="--finetune-recon .* --pretrain-epochs"):
+        presets.build_config(_resolve(["--case", "Exp2-SCLP-ts", "--finetune-recon"]), tiny_dataset, tmp_path / "d.npz")
+
+
 def test_build_config_rejects_mismatched_dataset(tiny_dataset, tmp_path):
     with pytest.raises(data.DatasetError, match="has 63 free parameters but the model expects 78"):
         presets.build_config(_resolve(["--all-params"]), tiny_dataset, tmp_path / "d.npz")

@@ -1,14 +1,17 @@
 """SynthParam-VAE (thesis sections 2.3.1, 4.4-4.6) in Flax linen, and its synth decoder head.
 
 Encoder: k parameters in [0, 1] -> Dense+ReLU hidden layers -> (mu, log sigma^2), [..., latent].
-Decoder: z -> the hidden layers mirrored -> k raw (unbounded, linear) outputs. The raw outputs
-feed the clamp loss; `clamp01(raw)` is what reaches the synth.
+Decoder: z -> the hidden layers mirrored -> k raw outputs: linear (unbounded; the thesis) or
+sigmoid (in (0, 1); `ModelConfig.output`). The raw outputs feed the clamp loss; `clamp01(raw)` is
+what reaches the synth.
 
   Experiments 1/2: 63 -> 256 -> 64 -> 16 (mu, logvar) -> 64 -> 256 -> 63
   Experiment 3:    63 -> 128 -> 16 (mu, logvar) -> 128 -> 63
 
 The thesis does not name its activations; hidden layers use ReLU and the output is linear
-(a squashing output would make the clamp loss of section 4.3 meaningless).
+(a squashing output would make the clamp loss of section 4.3 meaningless). The sigmoid output is
+an option for the synth head: out of [0, 1], clamping cuts the synth's gradient, and only the
+clamp term pulls a linear output back (results/README.md, section 2).
 
 Gradient paths of the spectral term (`render_pair`):
   synth_head=True  (Experiment 2, Experiment 3 fine-tuning): decoder -> clamp -> jaxsynth ->
@@ -31,6 +34,8 @@ import jaxsynth
 from jaxsynth import ParameterSubset, SynthConfig
 from vae.data import n_free
 
+OUTPUTS = {"linear": lambda raw: raw, "sigmoid": jax.nn.sigmoid}  # Decoder output activations.
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
@@ -41,14 +46,19 @@ class ModelConfig:
       hidden: encoder hidden widths, input side first; the decoder mirrors them.
       latent_dim: size of z (and of mu and logvar).
       synth_head: render decoded parameters inside the loss with gradients (see module doc).
+      output: the decoder's last activation, 'linear' (the thesis) or 'sigmoid' (never out of [0, 1]:
+        the clamp term is 0 and the synth's gradient is never cut by clamping).
     """
 
     n_params: int = n_free()  # the thesis's 63
     hidden: tuple[int, ...] = (256, 64)
     latent_dim: int = 16
     synth_head: bool = False
+    output: str = "linear"
 
     def __post_init__(self):
+        if self.output not in OUTPUTS:
+            raise ValueError(f"unknown decoder output {self.output!r}; valid: {list(OUTPUTS)}")
         if self.n_params < 1 or self.latent_dim < 1 or any(h < 1 for h in self.hidden):
             raise ValueError(f"layer widths must be positive: {self}")
 
@@ -67,16 +77,17 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """[..., latent_dim] -> raw parameters [..., n_params] (linear output, not clamped)."""
+    """[..., latent_dim] -> raw parameters [..., n_params] (`OUTPUTS[output]` of the last layer, not clamped)."""
 
     hidden: tuple[int, ...]
     n_params: int
+    output: str = "linear"
 
     @nn.compact
     def __call__(self, z):
         for i, width in enumerate(reversed(self.hidden)):
             z = nn.relu(nn.Dense(width, name=f"hidden_{i}")(z))
-        return nn.Dense(self.n_params, name="out")(z)
+        return OUTPUTS[self.output](nn.Dense(self.n_params, name="out")(z))
 
 
 def reparameterize(rng, mu, logvar):
@@ -91,7 +102,7 @@ class VAE(nn.Module):
 
     def setup(self):
         self.encoder = Encoder(self.config.hidden, self.config.latent_dim)
-        self.decoder = Decoder(self.config.hidden, self.config.n_params)
+        self.decoder = Decoder(self.config.hidden, self.config.n_params, self.config.output)
 
     def __call__(self, x, z_rng):
         mu, logvar = self.encoder(x)

@@ -30,7 +30,7 @@ from vae import data as data_lib
 from vae import features, losses
 from vae.features import FeatureConfig
 from vae.help import HelpFormatter
-from vae.models import ModelConfig
+from vae.models import OUTPUTS, ModelConfig
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 
 # Thesis defaults of every setting (Experiment 1's architecture and optimization).
@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "synth_head": False,
     "hidden": [256, 64],
     "latent": 16,
+    "output": "linear",
+    "finetune_recon": False,
     "pretrain_epochs": 0,
     "max_epochs": 500,
     "patience": 20,
@@ -206,10 +208,16 @@ def parser() -> argparse.ArgumentParser:
                        help="render decoded parameters inside the loss with gradients (Experiment 2)")
     model.add_argument("--hidden", type=int, nargs="+", help="encoder hidden widths (decoder mirrors)")
     model.add_argument("--latent", type=int, help="latent dimension")
+    model.add_argument("--output", choices=list(OUTPUTS),
+                       help="decoder output activation: linear (the thesis; clamped to [0, 1] before the synth) or "
+                            "sigmoid (never out of range, so the synth's gradient is never cut by clamping)")
     opt = p.add_argument_group("optimization")
     opt.add_argument("--pretrain-epochs", type=int,
                      help="> 0: Experiment 3's phase 1 (parameter loss only) for up to this many epochs, "
-                          "then fine-tuning without the parameter loss")
+                          "then fine-tuning without the parameter loss (with it: --finetune-recon)")
+    opt.add_argument("--finetune-recon", action=argparse.BooleanOptionalAction,
+                     help="keep the parameter loss in the fine-tuning phase after --pretrain-epochs (eq. 4.4 "
+                          "instead of 4.6, beta calibrated to --ratio unless --beta is given)")
     opt.add_argument("--max-epochs", type=int, help="epoch limit of the main (or fine-tuning) phase")
     opt.add_argument("--patience", type=int, help="early-stopping patience in epochs")
     opt.add_argument("--batch-size", type=int, help="patches per step (and per evaluation batch)")
@@ -343,10 +351,14 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
                         buffer_size_seconds=s["buffer_seconds"], control_rate=s["control_rate"])
     schedule = ScheduleConfig(s["lr_schedule"], s["lr_decay_start"], s["lr_decay_every"], s["lr_decay_factor"])
     common = dict(patience=s["patience"], batch_size=s["batch_size"], learning_rate=s["lr"], schedule=schedule)
-    if s["pretrain_epochs"] > 0:  # Experiment 3: eq. 4.5, then eq. 4.6 (beta 1 unless given).
+    if s["finetune_recon"] and s["pretrain_epochs"] <= 0:
+        raise ValueError("--finetune-recon keeps the parameter loss after pretraining, but there is none: "
+                         "give --pretrain-epochs N (N > 0) or drop --finetune-recon")
+    if s["pretrain_epochs"] > 0:  # Experiment 3: eq. 4.5, then eq. 4.6 (beta 1 unless given) or 4.4.
+        finetune_beta = s["beta"] if s["beta"] is not None or s["finetune_recon"] else 1.0
         phases = (
             PhaseConfig("pretrain", recon=True, spectral=False, beta=0.0, max_epochs=s["pretrain_epochs"], **common),
-            PhaseConfig("finetune", recon=False, spectral=True, beta=1.0 if s["beta"] is None else s["beta"],
+            PhaseConfig("finetune", recon=s["finetune_recon"], spectral=True, beta=finetune_beta,
                         max_epochs=s["max_epochs"], **common),
         )
     else:  # Experiments 1 and 2: eq. 4.4.
@@ -354,7 +366,7 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
     feature_cfg = feature_config_for(synth, s["feature"])
     counts = dataset.counts
     return RunConfig(
-        model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"]),
+        model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"], s["output"]),
         synth=synth,
         loss=LossConfig(s["loss"], s["feature"], feature_cfg, s["alpha"], s["ratio"], s["kl_weight"],
                         s["kl_warmup_epochs"], s["free_bits"], s["spectral_reduction"], s["mss_weight"]),
