@@ -1,0 +1,171 @@
+"""The explorer's web app (FastAPI): the page, its static files and the JSON API.
+
+    GET  /                          the page (static/index.html)
+    GET  /static/{file}             the page's script and style (no other files are served)
+    GET  /api/info                  the run, sample rate, latent size, slider ranges, limits
+    GET  /api/points                map points: index, x, y, cluster, main parameters; parameter columns
+    GET  /api/sound/{index}.wav     map point `index`'s decoded patch as WAV (?source=original: the training patch)
+    POST /api/decode                {"z": [latent]} | {"xy": [x, y]} | {"point": index} -> a sound (JSON, see below)
+    POST /api/path                  {"a": z, "b": z, "steps": n} -> {"sounds": [n sounds from a to b]}
+    GET  /api/wav/{id}.wav          a decoded sound's WAV (32-bit float, the samples as rendered)
+    GET  /api/export/{id}.json      its patch.json (sound-matching format, `vae.matching.patch`), as a download
+    POST /api/match                 a WAV file as the body -> sound matching -> {"sound": ..., "match": {...}}
+
+A sound is {"id", "wav", "patch", "z", "xy", "origin", "main", "parameters"}. Every error is JSON
+{"error": message} with a 4xx status (503 when too many renders are waiting). Decoding and rendering
+run in worker threads (`render_workers` at once, at most `max_pending` waiting), never on the event loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from vae.explorer import requests as rq
+from vae.explorer.state import Explorer
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+WAV_TYPE = "audio/wav"
+
+
+class Gate:
+    """Bounds work off the event loop: `workers` threads at once, at most `max_pending` calls waiting or running."""
+
+    def __init__(self, workers: int, max_pending: int):
+        self.limiter = anyio.CapacityLimiter(workers)
+        self.max_pending = max_pending
+        self.pending = 0
+
+    async def run(self, fn, *args):
+        if self.pending >= self.max_pending:
+            raise rq.RequestError(503, f"busy: {self.pending} renders are waiting; try again in a moment")
+        self.pending += 1
+        try:
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+        finally:
+            self.pending -= 1
+
+
+async def _json_body(request: Request) -> dict:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise rq.RequestError(400, "the request body must be JSON (Content-Type: application/json)") from None
+    return rq.body_object(body)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes (Content-Length is checked first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise rq.RequestError(413, f"the upload is {int(declared)} bytes; the limit is {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise rq.RequestError(413, f"the upload passes the limit of {limit} bytes")
+        chunks.append(chunk)
+    if size == 0:
+        raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
+    return b"".join(chunks)
+
+
+def create_app(explorer: Explorer) -> FastAPI:
+    """The app serving `explorer` (see the module doc for the routes)."""
+    app = FastAPI(title="jaxsynth timbre explorer", docs_url=None, redoc_url=None)  # the docs pages need a CDN
+    cfg = explorer.config
+    gate = Gate(cfg.render_workers, cfg.max_pending)
+    match_lock = anyio.Lock()
+
+    @app.exception_handler(rq.RequestError)
+    async def request_error(_, err: rq.RequestError):
+        return JSONResponse({"error": err.message}, status_code=err.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_, err: HTTPException):
+        message = {404: "not found", 405: "method not allowed"}.get(err.status_code, str(err.detail))
+        return JSONResponse({"error": message}, status_code=err.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_, err: RequestValidationError):
+        return JSONResponse({"error": f"invalid request: {err.errors()[:1]}"}, status_code=422)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/api/info")
+    async def info():
+        return explorer.info()
+
+    points_cache = {}
+
+    @app.get("/api/points")
+    async def points():
+        if "doc" not in points_cache:
+            points_cache["doc"] = await gate.run(explorer.points)
+        return points_cache["doc"]
+
+    @app.get("/api/sound/{index}.wav")
+    async def point_wav(index: str, source: str = "decoded"):
+        i = rq.point_index(index, len(explorer.space))
+        if source not in ("decoded", "original"):
+            raise rq.RequestError(422, f"source must be 'decoded' or 'original', got {source!r:.40}")
+        sound = await gate.run(explorer.point_sound if source == "decoded" else explorer.original_sound, i)
+        return Response(explorer.wav(sound), media_type=WAV_TYPE, headers={"X-Sound-Id": sound.id})
+
+    @app.post("/api/decode")
+    async def decode(request: Request):
+        body = await _json_body(request)
+        given = [k for k in ("z", "xy", "point") if k in body]
+        if len(given) != 1:
+            raise rq.RequestError(422, "give exactly one of 'z' (a latent vector), 'xy' (a map position) or "
+                                       f"'point' (a map point's index); got {given or list(body)[:5]}")
+        if "z" in body:
+            sound = await gate.run(explorer.at_latent, rq.latent(body["z"], explorer.latent_dim, cfg.latent_limit))
+        elif "xy" in body:
+            sound = await gate.run(explorer.at_position, rq.position(body["xy"]))
+        else:
+            sound = await gate.run(explorer.point_sound,
+                                   rq.integer(body["point"], 0, len(explorer.space) - 1, "point"))
+        return explorer.describe(sound)
+
+    @app.post("/api/path")
+    async def path(request: Request):
+        body = await _json_body(request)
+        z_a = rq.latent(body.get("a"), explorer.latent_dim, cfg.latent_limit, "a")
+        z_b = rq.latent(body.get("b"), explorer.latent_dim, cfg.latent_limit, "b")
+        steps = rq.integer(body.get("steps", 8), 2, cfg.path_steps_max, "steps")
+        sounds = await gate.run(explorer.path, z_a, z_b, steps)
+        return {"sounds": [explorer.describe(s) for s in sounds]}
+
+    @app.get("/api/wav/{key}.wav")
+    async def wav(key: str, download: bool = False):
+        sound = explorer.sound(rq.sound_key(key))
+        headers = {"Content-Disposition": f'attachment; filename="explorer-{sound.id}.wav"'} if download else {}
+        return Response(explorer.wav(sound), media_type=WAV_TYPE, headers=headers)
+
+    @app.get("/api/export/{key}.json")
+    async def export(key: str):
+        sound = explorer.sound(rq.sound_key(key))
+        return JSONResponse(explorer.patch_document(sound),
+                            headers={"Content-Disposition": f'attachment; filename="patch-{sound.id}.json"'})
+
+    @app.post("/api/match")
+    async def match(request: Request):
+        wav_data = await _read_limited(request, cfg.upload_limit_bytes)
+        if match_lock.locked():
+            raise rq.RequestError(409, "a match is already running; wait for it to finish")
+        async with match_lock:
+            sound, numbers = await anyio.to_thread.run_sync(explorer.match, wav_data)
+        return {"sound": explorer.describe(sound), "match": numbers}
+
+    return app

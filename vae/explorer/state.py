@@ -1,0 +1,191 @@
+"""The explorer's state and what each route does, as plain (blocking) functions of validated data.
+
+`Explorer.open` loads the run, its map (`space`), a `Renderer` with its jit warmed and a sound cache;
+the server calls the methods below from worker threads. Every method that makes a sound returns a
+`cache.Sound` already stored in the cache, so its WAV and patch.json URLs work at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from jaxsynth import SynthConfig
+from vae import run as run_lib
+from vae.explorer import patches, space
+from vae.explorer.cache import Sound, SoundCache, sound_id
+from vae.explorer.config import ExplorerConfig
+from vae.explorer.requests import RequestError
+from vae.explorer.sound import Renderer, wav_bytes
+
+INVERSION = ("k-nearest-neighbour inverse: a map position becomes the inverse-distance-weighted mean of the "
+             "latents of its {k} nearest map points (UMAP itself has no inverse)")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Explorer:
+    """A loaded run ready to be explored.
+
+    Attributes:
+      run: the loaded run; config: the ExplorerConfig.
+      space: the map (training latents, 2-D positions, clusters).
+      renderer: decode + render; cache: rendered sounds by id.
+      point_parameters: [n, 78] the map points' training patches, all parameters in [0, 1].
+      warm_seconds: how long loading the map and compiling took.
+    """
+
+    run: run_lib.LoadedRun
+    config: ExplorerConfig
+    space: space.LatentMap
+    renderer: Renderer
+    cache: SoundCache
+    point_parameters: np.ndarray
+    warm_seconds: float
+
+    @classmethod
+    def open(cls, run_dir: str | Path, config: ExplorerConfig = ExplorerConfig(), which: str = "best",
+             synth: SynthConfig | None = None, progress: bool = True) -> "Explorer":
+        """Loads RUN_DIR's `which` checkpoint, its map and a warmed renderer (synth: the run's unless given)."""
+        t0 = time.perf_counter()
+        run = run_lib.load_run(run_dir, which)
+        latent_map = space.load_map(run, config.points, config.default_points, config.seed, progress)
+        renderer = Renderer.create(run, config.path_steps_max, synth)
+        renderer.warm()
+        full = np.asarray(run.subset.expand(latent_map.x), np.float32)
+        return cls(run, config, latent_map, renderer, SoundCache(config.cache_size), full, time.perf_counter() - t0)
+
+    # ------------------------------------------------------------------ what the page shows
+
+    @property
+    def latent_dim(self) -> int:
+        return self.run.config.model.latent_dim
+
+    def info(self) -> dict:
+        """The run and the settings the page needs (GET /api/info)."""
+        mu = self.space.mu
+        synth = self.renderer.voice.config
+        return {
+            "run": str(self.run.run_dir), "case": self.run.config.case, "checkpoint": self.run.which,
+            "step": self.run.step, "sample_rate": synth.sample_rate, "seconds": synth.buffer_size_seconds,
+            "latent_dim": self.latent_dim, "latent_limit": self.config.latent_limit,
+            "slider_min": np.maximum(mu.min(axis=0) - 1.0, -self.config.latent_limit).round(3).tolist(),
+            "slider_max": np.minimum(mu.max(axis=0) + 1.0, self.config.latent_limit).round(3).tolist(),
+            "n_points": len(self.space), "map_source": self.space.source,
+            "inversion": INVERSION.format(k=self.config.neighbours), "path_steps_max": self.config.path_steps_max,
+            "upload_limit_bytes": self.config.upload_limit_bytes, "match_budget_s": self.config.match_budget_s,
+            "free_parameters": list(self.run.subset.names),
+        }
+
+    def points(self) -> dict:
+        """The map (GET /api/points): points with index, x, y, cluster and main parameters; the free
+        parameters' values in [0, 1] by name, for coloring."""
+        xy, labels = self.space.xy, self.space.labels
+        main = patches.main_parameters(self.point_parameters)
+        return {
+            "points": [{"index": i, "x": float(xy[i, 0]), "y": float(xy[i, 1]), "cluster": int(labels[i]),
+                        "train_row": int(self.space.indices[i]), "main": main[i]} for i in range(len(xy))],
+            "n_clusters": int(np.unique(labels[labels >= 0]).size),
+            "parameters": {name: np.round(self.space.x[:, c], 4).tolist() for c, name in enumerate(self.run.subset.names)},
+        }
+
+    def describe(self, sound: Sound) -> dict:
+        """A sound as JSON: its URLs, latent, map position, main and all parameters."""
+        return {"id": sound.id, "wav": f"/api/wav/{sound.id}.wav", "patch": f"/api/export/{sound.id}.json",
+                "z": np.round(sound.z.astype(np.float64), 6).tolist(), "xy": sound.xy.astype(np.float64).tolist(),
+                "origin": sound.origin, "main": patches.main_parameters(sound.full01[None])[0],
+                "parameters": patches.all_parameters(sound.full01)}
+
+    # ------------------------------------------------------------------ making sounds
+
+    def _store(self, full01: np.ndarray, audio: np.ndarray, z: np.ndarray, xy: np.ndarray, origin: str) -> Sound:
+        return self.cache.put(Sound(sound_id(full01), np.asarray(full01, np.float32), np.asarray(audio, np.float32),
+                                    np.asarray(z, np.float32), np.asarray(xy, np.float32), origin))
+
+    def _decoded(self, z: np.ndarray, xy: np.ndarray, origins: list[str]) -> list[Sound]:
+        """Latents [m, latent] at map positions [m, 2] -> m stored sounds."""
+        full = self.renderer.decode(z)
+        audio = self.renderer.render(full)
+        return [self._store(f, a, zz, p, o) for f, a, zz, p, o in zip(full, audio, z, xy, origins)]
+
+    def point_sound(self, index: int) -> Sound:
+        """Map point `index`: its latent (the training patch's encoder mean) decoded and rendered."""
+        return self._decoded(self.space.mu[index:index + 1], self.space.xy[index:index + 1], [f"point {index}"])[0]
+
+    def original_sound(self, index: int) -> Sound:
+        """Map point `index`'s training patch itself, rendered (what the encoder saw)."""
+        full = self.point_parameters[index:index + 1]
+        return self._store(full[0], self.renderer.render(full)[0], self.space.mu[index], self.space.xy[index],
+                           f"point {index} (training patch)")
+
+    def at_position(self, xy: np.ndarray) -> Sound:
+        """A map position [2] -> the latent under it (`space.invert`), decoded and rendered."""
+        z = space.invert(self.space, xy[None], self.config.neighbours)
+        return self._decoded(z, xy[None], [f"map ({xy[0]:.2f}, {xy[1]:.2f})"])[0]
+
+    def at_latent(self, z: np.ndarray) -> Sound:
+        """A latent [latent] -> decoded and rendered, placed on the map by `space.project`."""
+        xy = space.project(self.space, z[None], self.config.neighbours)
+        return self._decoded(z[None], xy, ["latent"])[0]
+
+    def path(self, z_a: np.ndarray, z_b: np.ndarray, steps: int) -> list[Sound]:
+        """`steps` sounds (2..path_steps_max) evenly along the straight latent line from z_a to z_b, both included."""
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        z = (1.0 - t) * z_a[None] + t * z_b[None]
+        xy = space.project(self.space, z, self.config.neighbours)
+        return self._decoded(z, xy, [f"path {i + 1}/{steps}" for i in range(steps)])
+
+    def sound(self, key: str) -> Sound:
+        """The cached sound `key`; RequestError(404) when it is unknown or was dropped."""
+        found = self.cache.get(key)
+        if found is None:
+            raise RequestError(404, f"sound {key} is not (or no longer) rendered; decode it again with /api/decode")
+        return found
+
+    def wav(self, sound: Sound) -> bytes:
+        return wav_bytes(sound.audio, self.renderer.sample_rate)
+
+    def patch_document(self, sound: Sound) -> dict:
+        """The sound-matching patch.json document (`vae.matching.patch`) of a sound, with its latent."""
+        from vae.matching.patch import patch_dict
+
+        return patch_dict(sound.full01, self.renderer.voice.config, noise=self.renderer.noise_info,
+                          free=list(self.run.subset.names), source="explorer", run=str(self.run.run_dir),
+                          origin=sound.origin, z=sound.z.astype(np.float64).tolist())
+
+    # ------------------------------------------------------------------ sound matching
+
+    def match(self, wav: bytes) -> tuple[Sound, dict]:
+        """Sound matching of an uploaded WAV (`vae.matching.latent`, `match_budget_s` seconds, through the run's
+        decoder): the matched patch rendered, its encoding placed on the map, and the matching's numbers.
+        RequestError(422) when the file is not a usable WAV."""
+        from vae.matching import Problem, TargetError, latent, load_target
+
+        synth = self.renderer.voice.config
+        with tempfile.TemporaryDirectory(prefix="explorer-match-") as folder:
+            path = Path(folder) / "upload.wav"
+            path.write_bytes(wav)
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    target = load_target(path, synth)
+            except TargetError as err:
+                raise RequestError(422, _uploaded(str(err), path)) from None
+        notes = [_uploaded(str(w.message), path) for w in caught]
+        problem = Problem.create(synth, subset=self.run.subset)
+        result = latent(problem, target, self.run, self.config.match_starts, self.config.match_budget_s)
+        full = np.asarray(result.params01, np.float32)
+        z = run_lib.encode(self.run, np.asarray(self.run.subset.select(full[None])))[0]
+        xy = space.project(self.space, z, self.config.neighbours)
+        sound = self._store(full, self.renderer.render(full[None])[0], z[0], xy[0], "match")
+        return sound, {"method": result.method, "spectral_distance": float(result.distance),
+                       "renders": int(result.renders), "seconds": round(float(result.seconds), 2), "notes": notes}
+
+
+def _uploaded(message: str, path: Path) -> str:
+    """A matching message about the temporary file, told about 'the uploaded file' instead."""
+    return message.replace(f"target {path}", "the uploaded file").replace(str(path), "the uploaded file")
