@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxsynth import SynthConfig
+from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import run as run_lib
 from vae.explorer import patches, space
 from vae.explorer.cache import Sound, SoundCache, sound_id
@@ -83,14 +83,17 @@ class Explorer:
 
     def points(self) -> dict:
         """The map (GET /api/points): points with index, x, y, cluster and main parameters; the free
-        parameters' values in [0, 1] by name, for coloring."""
+        parameters' values in [0, 1] by name, for coloring, and each one's physical value at 0 and at 1."""
         xy, labels = self.space.xy, self.space.labels
         main = patches.main_parameters(self.point_parameters)
+        ends = patches.physical(np.stack([np.zeros(N_PARAMETERS), np.ones(N_PARAMETERS)]))  # [2, 78] at 0 and 1
         return {
             "points": [{"index": i, "x": float(xy[i, 0]), "y": float(xy[i, 1]), "cluster": int(labels[i]),
                         "train_row": int(self.space.indices[i]), "main": main[i]} for i in range(len(xy))],
             "n_clusters": int(np.unique(labels[labels >= 0]).size),
             "parameters": {name: np.round(self.space.x[:, c], 4).tolist() for c, name in enumerate(self.run.subset.names)},
+            "parameter_ends": {name: [float(f"{v:.4g}") for v in ends[:, i]]
+                               for i, name in zip(self.run.subset.free_index, self.run.subset.names)},
         }
 
     def describe(self, sound: Sound) -> dict:

@@ -121,8 +121,9 @@ function drawLegend() {
       (ids.length > shown.length + (counts.has(-1) ? 1 : 0) ? "<div>…</div>" : "") +
       (counts.has(-1) ? `<div class="row"><span class="sw" style="background:${NOISE_COLOR}"></span>noise · ${counts.get(-1)}</div>` : "");
   } else {
+    const [lo, hi] = state.parameterEnds[state.colorBy];
     el.innerHTML = `<div>${state.colorBy}</div><div class="bar" style="background:linear-gradient(90deg,${RAMP.join(",")})"></div>` +
-      `<div class="ends"><span>0</span><span>normalized value</span><span>1</span></div>`;
+      `<div class="ends"><span>${lo}</span><span>${hi}</span></div>`;
   }
 }
 
@@ -193,7 +194,8 @@ function drawWave(samples) {
   g.strokeStyle = "#2a303b";
   g.beginPath(); g.moveTo(0, h / 2); g.lineTo(w, h / 2); g.stroke();
   if (!samples || !samples.length) return;
-  const peak = Math.max(1e-6, ...samples.map(Math.abs));
+  let peak = 1e-6;
+  for (const v of samples) peak = Math.max(peak, Math.abs(v));
   const grad = g.createLinearGradient(0, 0, w, 0);
   grad.addColorStop(0, "#ffb454"); grad.addColorStop(1, "#5ccfe6");
   g.fillStyle = grad;
@@ -339,6 +341,7 @@ async function sendSliders() {
   if (!z) return;
   state.sliderPending = null;
   state.sliderInFlight = true;
+  const t0 = performance.now();
   try {
     const sound = await post("/api/decode", { z });
     state.current = sound;
@@ -347,6 +350,7 @@ async function sendSliders() {
       `<span class="k">${k}</span><span class="v">${v}</span>`).join("");
     for (const [id, href] of [["export-json", sound.patch], ["export-wav", `${sound.wav}?download=1`]]) $(id).href = href;
     await play(sound);
+    setStatus(`latent sliders: ${Math.round(performance.now() - t0)} ms to sound`);
     draw();
   } catch (err) {
     setStatus(err.message, true);
@@ -490,6 +494,7 @@ async function start() {
     state.info = info;
     state.points = map.points;
     state.parameters = map.parameters;
+    state.parameterEnds = map.parameter_ends;
     $("run-info").textContent = `${info.case || info.run} · ${info.checkpoint} checkpoint (step ${info.step}) · ` +
       `${info.sample_rate} Hz × ${info.seconds} s · ${info.latent_dim}-D latent`;
     $("point-count").textContent = `${map.points.length} points · ${map.n_clusters} clusters · map from ${info.map_source === "evaluation" ? "the evaluation" : "this server"}`;
