@@ -168,6 +168,18 @@ def test_non_finite_and_non_json_bodies(url):
     assert status == 405 and "error" in doc
 
 
+def test_large_json_bodies_and_foreign_host_names_are_refused(url):
+    status, doc = call(url + "/api/decode", {"z": [0.0] * 16, "pad": "x" * 70_000})
+    assert status == 413 and "limit" in doc["error"]
+    parsed = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    connection.request("GET", "/api/points", headers={"Host": f"attacker.example:{parsed.port}"})
+    response = connection.getresponse()
+    assert response.status == 400 and b'"points"' not in response.read()
+    status, _ = call(url.replace("127.0.0.1", "localhost") + "/api/info")
+    assert status == 200
+
+
 def _wav(audio: np.ndarray, rate: int) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, audio, rate, format="WAV", subtype="PCM_16")

@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(problem)
 
     from vae.explorer import Explorer, ExplorerConfig, create_app, serve
+    from vae.explorer.server import LOOPBACK_HOSTS
 
     config = ExplorerConfig(points=args.points, match_budget_s=args.match_budget)
     try:
@@ -133,5 +134,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"explore.py: warning: listening on {args.host}: anyone who can reach this machine can use the page",
               file=sys.stderr)
     print(f"explorer: http://{shown}:{port}/  (Ctrl+C stops)", flush=True)
-    serve(create_app(explorer), args.host, port)
+    serve(create_app(explorer, LOOPBACK_HOSTS if _is_loopback(args.host) else None), args.host, port)
     return 0

@@ -12,12 +12,14 @@
     POST /api/match                 a WAV file as the body -> sound matching -> {"sound": ..., "match": {...}}
 
 A sound is {"id", "wav", "patch", "z", "xy", "origin", "main", "parameters"}. Every error is JSON
-{"error": message} with a 4xx status (503 when too many renders are waiting). Decoding and rendering
+{"error": message} with a 4xx status (503 when too many renders are waiting); JSON bodies are limited to
+64 KiB, uploads to `upload_limit_bytes`; a server on loopback answers only Host headers naming loopback. Decoding and rendering
 run in worker threads (`render_workers` at once, at most `max_pending` waiting), never on the event loop.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import anyio
@@ -26,12 +28,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from vae.explorer import requests as rq
 from vae.explorer.state import Explorer
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WAV_TYPE = "audio/wav"
+JSON_LIMIT = 64 * 1024  # Bytes of a JSON request body (a latent vector takes a few hundred).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")  # Host headers accepted by a server bound to loopback.
 
 
 class Gate:
@@ -52,33 +57,38 @@ class Gate:
             self.pending -= 1
 
 
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes (Content-Length is checked first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise rq.RequestError(413, f"the request body is {int(declared)} bytes; the limit is {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise rq.RequestError(413, f"the request body passes the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _json_body(request: Request) -> dict:
+    """The request's JSON object (at most JSON_LIMIT bytes)."""
     try:
-        body = await request.json()
+        body = json.loads(await _read_limited(request, JSON_LIMIT))
     except ValueError:
         raise rq.RequestError(400, "the request body must be JSON (Content-Type: application/json)") from None
     return rq.body_object(body)
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes `limit` bytes (Content-Length is checked first)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise rq.RequestError(413, f"the upload is {int(declared)} bytes; the limit is {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise rq.RequestError(413, f"the upload passes the limit of {limit} bytes")
-        chunks.append(chunk)
-    if size == 0:
-        raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
-    return b"".join(chunks)
+def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAPI:
+    """The app serving `explorer` (see the module doc for the routes).
 
-
-def create_app(explorer: Explorer) -> FastAPI:
-    """The app serving `explorer` (see the module doc for the routes)."""
+    allowed_hosts: Host headers answered (others get HTTP 400), so that a web page elsewhere cannot reach a
+    server on 127.0.0.1 through a DNS name it controls; None answers any (a server on a network address).
+    """
     app = FastAPI(title="jaxsynth timbre explorer", docs_url=None, redoc_url=None)  # the docs pages need a CDN
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     cfg = explorer.config
     gate = Gate(cfg.render_workers, cfg.max_pending)
     match_lock = anyio.Lock()
@@ -162,6 +172,8 @@ def create_app(explorer: Explorer) -> FastAPI:
     @app.post("/api/match")
     async def match(request: Request):
         wav_data = await _read_limited(request, cfg.upload_limit_bytes)
+        if not wav_data:
+            raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
         if match_lock.locked():
             raise rq.RequestError(409, "a match is already running; wait for it to finish")
         async with match_lock:
