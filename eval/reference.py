@@ -28,6 +28,7 @@ from vae import run_files
 from vae.help import HelpFormatter
 
 KEPT_RUN_FILES = ("loss_curve.png", "config.json")
+PNG_COLOURS = 256
 DEFAULT_EVALUATE_ARGS = ("--examples", "1")  # One original-vs-reconstruction figure per case keeps results/ small.
 
 
@@ -38,6 +39,19 @@ def kept(relative: Path) -> bool:
     return (relative.name in ("metrics.json", "report.md") or (top == "figures" and relative.suffix == ".png")
             or (top == "errors" and relative.suffix == ".npy")
             or (top == "sounds" and relative.parts[1] in ("examples", "interpolation")))
+
+
+def copy_kept(source: Path, target: Path) -> None:
+    """Copies one kept file; PNG figures are re-encoded with a 256-colour palette (about 40% of the size,
+    the same plots), so that a results folder of all 15 cases stays a few MB."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.suffix != ".png":
+        shutil.copy2(source, target)
+        return
+    from PIL import Image
+
+    with Image.open(source) as image:
+        image.convert("RGB").quantize(PNG_COLOURS).save(target, optimize=True)
 
 
 def scalar_records(records: list[dict]) -> list[dict]:
@@ -79,15 +93,13 @@ def keep_results(run: ReferenceRun) -> None:
     (tmp / "eval").mkdir(parents=True)
     for name in KEPT_RUN_FILES:
         if (run.run_dir / name).exists():
-            shutil.copy2(run.run_dir / name, tmp / name)
+            copy_kept(run.run_dir / name, tmp / name)
     (tmp / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n"
                                                for r in scalar_records(run_files.read_metrics(run.run_dir))))
     eval_dir = run.run_dir / "eval"
     for path in eval_dir.rglob("*"):
         if path.is_file() and kept(path.relative_to(eval_dir)):
-            target = tmp / "eval" / path.relative_to(eval_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
+            copy_kept(path, tmp / "eval" / path.relative_to(eval_dir))
     if run.results_dir.exists():
         shutil.rmtree(run.results_dir)
     tmp.rename(run.results_dir)

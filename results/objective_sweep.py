@@ -87,7 +87,8 @@ def table(rows: list[dict]) -> str:
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         m = r["metrics"]
-        lines.append(f"| {r['name']} ({r['what']}) | `{' '.join(r['flags'][len(QUICK):])}` | {m['step']} | "
+        what = f"{r['what']}; {r['note']}" if r.get("note") else r["what"]
+        lines.append(f"| {r['name']} ({what}) | `{' '.join(r['flags'][len(QUICK):])}` | {m['step']} | "
                      f"{m['param_error']:.3f} | {m['mean_patch_error']:.3f} | {m['linear_code_error']:.3f} | "
                      f"{m['active_units']} | {m['kl_total']:.1f} | {m['lsd']:.3f} | {m['lsd_mean_patch']:.3f} | "
                      f"{m['lsd_shuffled']:.3f} | {m['rms_ratio']:.3f} | {m['silent']:.2f} |")
@@ -113,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs-dir", default="runs/sweep")
     p.add_argument("--out", default=str(ROOT / "results" / "objective_sweep.md"))
     args = p.parse_args(argv)
+    from vae import run_files
     from vae.cli import train_main
+    from vae.help import EXIT_NON_FINITE
 
     rows = []
     chosen = [v for v in VARIANTS if not args.only or v[1] == args.only]
@@ -124,9 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         started = (run_dir / "config.json").exists()
         status = train_main(["--out", str(run_dir), "--resume", "--quiet"] if started
                             else [*flags, "--out", str(run_dir), "--quiet"])
-        if status:
+        note = ""
+        if status == EXIT_NON_FINITE:  # A diverged run is a result: its best checkpoint before it is measured.
+            last = run_files.read_metrics(run_dir)[-1]
+            note = f"diverged: non-finite gradient after step {last['step']}"
+        elif status:
             return status
-        rows.append({"name": name, "group": group, "flags": flags, "what": what, "metrics": measure(run_dir)})
+        rows.append({"name": name, "group": group, "flags": flags, "what": what, "metrics": measure(run_dir),
+                     "note": note})
         print(json.dumps(rows[-1]["metrics"]), flush=True)
         write(Path(args.out), rows)  # After every variant: a sweep cut short keeps what it measured.
     print(f"wrote {args.out}")

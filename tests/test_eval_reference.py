@@ -28,6 +28,11 @@ def test_reference_runs_resume_skip_and_compare(tmp_path, monkeypatch, capsys):
     wavs = {p.relative_to(kept / "eval" / "sounds").parts[0] for p in kept.rglob("*.wav")}
     assert "examples" in wavs and "clusters" not in wavs
     assert len(list((kept / "eval" / "figures").glob("reconstruction_*.png"))) == 1  # --examples 1
+    from PIL import Image  # Kept figures are palette PNGs of the same plots, smaller than the run's.
+
+    with Image.open(kept / "loss_curve.png") as small, Image.open(runs / "thesis" / "Exp1-SCLP" / "loss_curve.png") as full:
+        assert small.mode == "P" and small.size == full.size
+    assert (kept / "loss_curve.png").stat().st_size < (runs / "thesis" / "Exp1-SCLP" / "loss_curve.png").stat().st_size
     record = json.loads((kept / "metrics.jsonl").read_text().splitlines()[-1])
     assert "val/param_error" in record and "val/per_param" not in record and len(record["val/kl_per_dim"]) == 16
     run_record = json.loads((runs / "thesis" / "Exp1-SCLP" / "metrics.jsonl").read_text().splitlines()[-1])
