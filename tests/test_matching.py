@@ -14,6 +14,7 @@ import soundfile as sf
 from jaxsynth import SynthConfig, render
 from vae.matching import Problem, TargetError, direct, latent, load_target, random_search, read_patch, write_patch
 from vae.matching.cli import main
+from vae.matching.cmaes import cmaes
 from vae.matching.init import TargetCues, initial_params, target_cues
 
 SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.25, control_rate=40)
@@ -42,6 +43,21 @@ def test_direct_beats_random_search_with_the_same_renders(problem):
     again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
     np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
     assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
+
+
+@pytest.mark.parametrize("refine_fraction", [0.0, 0.5])
+def test_cmaes_beats_random_search_with_the_same_renders(problem, refine_fraction):
+    target, _ = _in_domain(problem, 3)
+    found = cmaes(problem, target, starts=8, budget_s=1e9, max_steps=60, refine_fraction=refine_fraction)
+    baseline = random_search(problem, target, found.renders, batch=16)
+    assert found.method == ("cmaes+direct" if refine_fraction else "cmaes")
+    assert found.renders == baseline.renders == 8 * 60  # pool draws, generations and descent steps all count
+    assert found.distance < baseline.distance, (found.distance, baseline.distance)
+    assert found.params01.shape == (78,) and np.all((found.params01 >= 0) & (found.params01 <= 1))
+    again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
+    np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
+    assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
+    assert np.all(np.diff(found.history[:, 1]) <= 0)  # best distance so far
 
 
 def test_starts_take_the_target_pitch_and_envelope(problem):
@@ -155,7 +171,7 @@ SMALL = ["--sample-rate", "4000", "--seconds", "0.25", "--starts", "4"]
     (["t.wav", "--out", "o", "--budget", "0"], "--budget"),
     (["t.wav", "--out", "o", "--method", "latent"], "--method latent needs --run"),
     (["t.wav", "--out", "o", "--run", "."], "--run . is not a run"),
-    (["t.wav", "--out", "o", "--method", "cmaes"], "--method"),
+    (["t.wav", "--out", "o", "--method", "adam"], "--method"),
     (["notwav.txt", "--out", "o"], "not a readable WAV"),
 ])
 def test_cli_bad_input_exits_2_naming_it(tmp_path, monkeypatch, capsys, argv, message):

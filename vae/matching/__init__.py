@@ -7,11 +7,12 @@
 
 Files, one concept each: `audio` (WAV in), `loss` (the matching loss and the reported spectral
 distance), `problem` (the search space and results), `init` (starts from the target's f0 and
-envelope), `direct`, `latent` (through a trained VAE's decoder), `random_search`, `patch`
+envelope), `direct`, `cmaes` (CMA-ES, the `cma` package), `latent` (through a trained VAE's decoder), `random_search`, `patch`
 (patch.json), `figure`, `cli` (scripts/match.py).
 """
 
 from vae.matching.audio import TargetError, fit_length, load_target
+from vae.matching.cmaes import cmaes
 from vae.matching.direct import direct
 from vae.matching.latent import latent
 from vae.matching.loss import match_terms, spectral_distance
@@ -19,5 +20,5 @@ from vae.matching.patch import read_patch, write_patch
 from vae.matching.problem import MatchResult, Problem
 from vae.matching.random_search import random_search
 
-__all__ = ["MatchResult", "Problem", "TargetError", "direct", "fit_length", "latent", "load_target", "match_terms",
+__all__ = ["MatchResult", "Problem", "TargetError", "cmaes", "direct", "fit_length", "latent", "load_target", "match_terms",
            "random_search", "read_patch", "spectral_distance", "write_patch"]

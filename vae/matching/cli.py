@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -13,7 +14,7 @@ import numpy as np
 
 from vae import atomic
 
-METHODS = ("direct", "latent", "random")
+METHODS = ("direct", "cmaes", "latent", "random")
 
 
 def _positive(kind):
@@ -40,11 +41,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--run", metavar="RUN_DIR", help="a trained run (scripts/train.py --out); needed by --method latent")
     p.add_argument("--method", choices=METHODS,
-                   help="direct: gradient descent on the parameters' logits; latent: on z through --run's decoder, "
-                        "then direct refinement; random: random search alone (default: latent with --run, else direct)")
+                   help="direct: gradient descent on the parameters' logits; cmaes: CMA-ES on the parameters in [0, 1] "
+                        "(--starts candidates per generation), then gradient refinement of its last population; "
+                        "latent: on z through --run's decoder, then direct refinement; random: random search "
+                        "alone (default: latent with --run, else direct)")
     p.add_argument("--budget", type=_positive(float), default=60.0, metavar="SECONDS",
                    help="search time of the method, compilation included (default 60)")
-    p.add_argument("--starts", type=_positive(int), default=32, help="starts descended as one batch (default 32)")
+    p.add_argument("--starts", type=_positive(int), default=32,
+                   help="starts descended as one batch, or CMA-ES's population per generation (default 32)")
     p.add_argument("--sample-rate", type=_positive(int), default=16000, metavar="HZ",
                    help="synth rate the target is resampled to (default 16000)")
     p.add_argument("--seconds", type=_positive(float), default=1.0,
@@ -84,6 +88,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     from jaxsynth import SynthConfig
     from vae.matching import audio, figure, patch
+    from vae.matching.cmaes import cmaes
     from vae.matching.direct import direct
     from vae.matching.latent import latent
     from vae.matching.problem import Problem
@@ -92,6 +97,8 @@ def main(argv=None) -> int:
     method = args.method or ("latent" if args.run else "direct")
     if method == "latent" and not args.run:
         return fail("--method latent needs --run RUN_DIR (a trained run)")
+    if method == "cmaes" and importlib.util.find_spec("cma") is None:
+        return fail("--method cmaes needs the cma package: pip install -e '.[match]' (or cma==4.5.0)")
     try:
         synth = SynthConfig(batch_size=1, sample_rate=args.sample_rate, buffer_size_seconds=args.seconds,
                             control_rate=max(1, args.sample_rate // 100))
@@ -126,6 +133,8 @@ def main(argv=None) -> int:
     results = []
     if method == "direct":
         results.append(direct(problem, target, args.starts, args.budget, seed=args.seed))
+    elif method == "cmaes":
+        results.append(cmaes(problem, target, args.starts, args.budget, seed=args.seed))
     elif method == "latent":
         results.append(latent(problem, target, run, args.starts, args.budget, seed=args.seed))
     renders = results[0].renders if results else max(args.starts, int(args.budget * 200))
