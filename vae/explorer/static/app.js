@@ -367,7 +367,7 @@ async function matchFile(file) {
     setStatus(`${file.name} is ${file.size} bytes; the limit is ${state.info.upload_limit_bytes}`, true);
     return;
   }
-  setStatus(`matching ${file.name} (about ${state.info.match_budget_s} s of search)…`);
+  setStatus(`matching ${file.name}: about ${state.info.match_budget_s} s of search (the first match also compiles)…`);
   $("match-button").disabled = true;
   try {
     const result = await api("/api/match", { method: "POST", headers: { "Content-Type": "audio/wav" }, body: file });
