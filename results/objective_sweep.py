@@ -48,6 +48,8 @@ VARIANTS = (
      "the improved objective with a sigmoid decoder output (no clamping)"),
     ("exp2-improved-pretrained", "exp2", [*EXP2_PRETRAINED, "--objective", "improved"],
      "the improved objective after 1,800 steps of parameter loss only (Experiment 1, no synth)"),
+    ("exp2-improved-pretrained-ratio0.1", "exp2", [*EXP2_PRETRAINED, "--objective", "improved", "--ratio", "0.1"],
+     "parameter pretraining, then the improved objective with the spectral term at 1/10 of L_recon"),
     ("exp2-improved-pretrained-sigmoid", "exp2", [*EXP2_PRETRAINED, "--objective", "improved", "--output", "sigmoid"],
      "both: parameter pretraining, then the improved objective with a sigmoid output"),
 )
