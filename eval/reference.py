@@ -123,11 +123,13 @@ def run_one(run: ReferenceRun, scale: str, evaluate_args: list[str], train_only:
     return status
 
 
-def compare_objective(results_dir: Path, objective: str, runs: list[ReferenceRun]) -> Optional[Path]:
-    """Writes RESULTS_DIR/<objective>/compare.md over that objective's evaluated runs (None if < 1)."""
+def compare_objective(results_dir: Path, objective: str, runs_dir: Path) -> Optional[Path]:
+    """Writes RESULTS_DIR/<objective>/compare.md over every evaluated case of that objective, in the thesis's
+    order, not only those of the current list (None if there is none)."""
     from eval.cli import compare_main
+    from vae import presets
 
-    done = [r for r in runs if r.objective == objective and r.evaluated]
+    done = [r for r in plan(list(presets.CASES), [objective], runs_dir, results_dir) if r.evaluated]
     if not done:
         return None
     out = results_dir / objective / "compare.md"
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         if status:
             failed.append(f"{r.objective}/{r.case} (exit {status})")
     for objective in args.objectives:
-        out = compare_objective(Path(args.results_dir), objective, runs)
+        out = compare_objective(Path(args.results_dir), objective, Path(args.runs_dir))
         if out is not None:
             print(f"comparison of {objective}: {out}")
     if failed:
