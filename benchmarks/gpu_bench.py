@@ -240,7 +240,7 @@ def main(argv=None) -> int:
     if a.cpu_smoke:
         args.__dict__.update(seconds=0.05, sample_rate=8000, batches=[4], max_batch=8, train_batch=4,
                              train_repeats=2, parity_patches=6, parity_batch=4, extremes=False,
-                             synthax_max_batch=4, budget_s=120.0,
+                             synthax_max_batch=4, budget_s=240.0,  # code paths, not speed: room for a loaded machine
                              impl=None)  # training step: the CPU's default impl (cpu_kernel) compiles 3x faster
     if a.budget_s is not None:
         args.budget_s = a.budget_s
