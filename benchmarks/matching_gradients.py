@@ -22,13 +22,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sound_matching import in_domain  # noqa: E402
+from matching_targets import in_domain  # noqa: E402
 
 from jaxsynth import SynthConfig, parameter_range  # noqa: E402
 from vae import features, losses  # noqa: E402
 from vae.matching import Problem  # noqa: E402
+from vae.matching.loss import spectral_w1  # noqa: E402
 
-LOSSES = ("convergence", "log", "convergence+log")
+LOSSES = ("convergence", "log", "convergence+log", "w1", "convergence+log+w1")
 # parameter: offsets in physical units (semitones for pitch, seconds for the note length, level for the mix)
 PROBES = {"keyboard/midi_f0": (0.25, 1.0, 3.0, 7.0, 12.0), "keyboard/duration": (0.05, 0.2, 0.5),
           "mixer/vco_1": (0.05, 0.2, 0.5)}
@@ -39,7 +40,9 @@ def loss_parts(problem: Problem, sub01, target, noise):
     audio = problem.render(sub01, noise)
     parts = losses.multiscale_parts(jnp.broadcast_to(target, audio.shape), audio, problem.features)
     sc = jnp.mean(features.safe_sqrt(parts["diff"]) / (features.safe_sqrt(parts["ref"]) + losses.EPS), -1)
-    return {"convergence": sc, "log": parts["log"], "convergence+log": sc + parts["log"]}
+    w1 = spectral_w1(target, audio, problem.features)
+    return {"convergence": sc, "log": parts["log"], "convergence+log": sc + parts["log"], "w1": w1,
+            "convergence+log+w1": sc + parts["log"] + w1}
 
 
 @functools.partial(jax.jit, static_argnames=("problem", "col", "name"))

@@ -16,6 +16,7 @@ from vae.matching import Problem, TargetError, direct, latent, load_target, rand
 from vae.matching.cli import main
 from vae.matching.cmaes import cmaes
 from vae.matching.init import TargetCues, initial_params, target_cues
+from vae.matching.scan import SCAN_POINTS, scan
 
 SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.25, control_rate=40)
 
@@ -51,13 +52,26 @@ def test_cmaes_beats_random_search_with_the_same_renders(problem, refine_fractio
     found = cmaes(problem, target, starts=8, budget_s=1e9, max_steps=60, refine_fraction=refine_fraction)
     baseline = random_search(problem, target, found.renders, batch=16)
     assert found.method == ("cmaes+direct" if refine_fraction else "cmaes")
-    assert found.renders == baseline.renders == 8 * 60  # pool draws, generations and descent steps all count
+    assert found.renders == baseline.renders == 8 * 60 + 3 * 32  # draws, generations, descent steps, pitch scan
     assert found.distance < baseline.distance, (found.distance, baseline.distance)
     assert found.params01.shape == (78,) and np.all((found.params01 >= 0) & (found.params01 <= 1))
     again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
     np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
     assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
     assert np.all(np.diff(found.history[:, 1]) <= 0)  # best distance so far
+
+
+def test_pitch_scan_finds_a_note_a_semitone_off(problem):
+    target, sub01 = _in_domain(problem, 4)
+    col = problem.subset.names.index("keyboard/midi_f0")
+    off = sub01.copy()
+    off[col] = 61 / 127  # the target's note is 60
+    noise, t = problem.noise(), jnp.asarray(target)
+    d_off = float(problem.terms(jnp.asarray(off[None]), t, noise)[1][0])
+    found, d, renders = scan(problem, target, off, d_off)
+    assert renders == 3 * SCAN_POINTS and d < d_off
+    assert found[col] * 127 == pytest.approx(60.0, abs=0.1)
+    np.testing.assert_allclose(float(problem.terms(jnp.asarray(found[None]), t, noise)[1][0]), d, rtol=1e-5)
 
 
 def test_starts_take_the_target_pitch_and_envelope(problem):
@@ -200,3 +214,19 @@ def test_cli_writes_patch_wav_figure_and_the_summary_line(problem, tmp_path, cap
     assert rate == 4000 and synth == SYNTH
     np.testing.assert_allclose(matched, np.asarray(render(jnp.asarray(params01[None]), problem.noise(), synth))[0],
                                atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ benchmark targets
+
+def test_benchmark_targets_say_what_to_install_when_espeak_is_missing(problem, monkeypatch):
+    from conftest import load_script
+
+    targets = load_script("matching_targets", folder="benchmarks")
+    monkeypatch.setattr(targets.shutil, "which", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="apt-get install espeak-ng"):
+        targets.spoken_word(problem)
+    made, missing = targets.optional(problem)
+    assert any("espeak-ng is not installed" in m for m in missing)
+    assert all(a.shape == (SYNTH.buffer_size,) and a.dtype == np.float32 for _, a in made)
+    assert [n for n, _ in targets.synthetic(SYNTH.sample_rate, SYNTH.buffer_size)] == [
+        "karplus-strong", "fm-bell", "noise-burst"]

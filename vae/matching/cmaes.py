@@ -8,7 +8,7 @@ import time
 import jax.numpy as jnp
 import numpy as np
 
-from vae.matching import init
+from vae.matching import init, scan
 from vae.matching.direct import DIRECT_LR, POOL, best_patch, refine, select_starts
 from vae.matching.problem import MatchResult, Problem, history_row
 from vae.matching.random_search import distances
@@ -37,7 +37,8 @@ def cmaes(problem: Problem, target: np.ndarray, starts: int = 32, budget_s: floa
     Population: `starts` candidates per generation (one batch shape, compiled once). Each (re)start
     begins at the best of pool x starts candidates drawn around the target's cues (`init`), so
     restarts after cma's own stopping criteria explore other notes, oscillators and envelopes.
-    Renders count every candidate rendered (draws, generations, descent steps).
+    The best patch is finally scanned over pitch (`scan.scan`, one batch per pitch parameter).
+    Renders count every candidate rendered (draws, generations, descent steps, the scan).
     """
     t0 = time.perf_counter()
     cues = cues or init.target_cues(target, problem.synth.sample_rate)
@@ -78,4 +79,7 @@ def cmaes(problem: Problem, target: np.ndarray, starts: int = 32, budget_s: floa
         refined, refined_distance = best_patch(problem, sub01.astype(np.float32), dist)
         if refined_distance < distance:  # refinement starts inside [0.02, 0.98]: keep CMA's patch unless beaten
             params01, distance = refined, refined_distance
+    scanned, distance, spent = scan.scan(problem, target, problem.subset.select(jnp.asarray(params01[None]))[0], distance)
+    params01, renders = np.asarray(problem.subset.expand(jnp.asarray(scanned[None])))[0], renders + spent
+    history.append(history_row(renders, min(distance, history[-1][1]), np.nan))
     return MatchResult(method, params01, distance, renders, time.perf_counter() - t0, np.asarray(history), extra)

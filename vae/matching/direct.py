@@ -7,7 +7,7 @@ import time
 import jax.numpy as jnp
 import numpy as np
 
-from vae.matching import init
+from vae.matching import init, scan
 from vae.matching.descent import descend
 from vae.matching.problem import MatchResult, Problem, history_row
 from vae.matching.random_search import distances
@@ -15,6 +15,8 @@ from vae.matching.random_search import distances
 DIRECT_LR = 0.1  # Adam step on logits (a logit step of 0.1 moves a mid-range parameter by ~2.5%)
 ROUND_STEPS = 200  # steps per set of starts before fresh starts are drawn
 POOL = 4  # each round descends from the best 1/POOL of POOL x starts candidates drawn around the cues
+SCREEN = 4  # successive halving: each round screens SCREEN batches of starts ...
+SCREEN_STEPS = 20  # ... by this many steps of descent, and goes on from the best batch-full of end points
 
 
 def best_patch(problem: Problem, sub01: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, float]:
@@ -45,28 +47,49 @@ def select_starts(problem: Problem, target: np.ndarray, candidates: np.ndarray, 
 
 def direct(problem: Problem, target: np.ndarray, starts: int = 32, budget_s: float = 60.0, max_steps: int = 100_000,
            seed: int = 0, lr: float = DIRECT_LR, chunk: int = 10, round_steps: int = ROUND_STEPS, pool: int = POOL,
-           cues: init.TargetCues | None = None) -> MatchResult:
+           cues: init.TargetCues | None = None, screen: int = SCREEN, screen_steps: int = SCREEN_STEPS,
+           scan_pitch: bool = True) -> MatchResult:
     """Matches target [buffer_size] by gradient descent from `starts` starts initialized from its cues
     (`init.target_cues` when not given), for budget_s seconds or max_steps steps in all (pool draws
     count as steps: `pool` per round). Descent from one set of starts stalls after a few hundred
     steps, so each round draws pool x starts candidates around the cues, descends from the best
-    `starts` of them for `round_steps` steps, and the best patch over all rounds is kept."""
+    `starts` of them for `round_steps` steps, and the best patch over all rounds is kept. With
+    screen > 1 (successive halving), each round first descends `screen` such batches for
+    `screen_steps` steps each and continues from the best `starts` of their end points. With
+    scan_pitch, each round's best patch is also scanned over pitch (`scan.scan`: one batch of
+    renders per pitch parameter) and the best patch so far replaces the last start of the next round."""
     t0 = time.perf_counter()
     cues = cues or init.target_cues(target, problem.synth.sample_rate)
     rng = np.random.default_rng(seed)
     best, best_d, history, renders, rounds = None, np.inf, [], 0, 0
     while rounds == 0 or (renders < max_steps * starts and time.perf_counter() - t0 < budget_s):
-        x01 = init.initial_params(rng, pool * starts, problem.subset, cues)
-        if pool > 1:
-            x01, drawn = select_starts(problem, target, x01, starts)
-            renders += pool * starts
-            history.append(history_row(renders, min(drawn, history[-1][1]) if history else drawn, np.nan))
+        batches = []
+        for _ in range(screen):
+            x01 = init.initial_params(rng, pool * starts, problem.subset, cues)
+            if pool > 1:
+                x01, drawn = select_starts(problem, target, x01, starts)
+                renders += pool * starts
+                history.append(history_row(renders, min(drawn, history[-1][1]) if history else drawn, np.nan))
+            if screen > 1:
+                sub01, dist, more, renders, _ = refine(problem, target, x01, budget_s - (time.perf_counter() - t0),
+                                                       screen_steps, lr, chunk, renders)
+                history += more
+                batches.append((sub01.astype(np.float32), dist))
+        if screen > 1:
+            x01 = np.concatenate([b[0] for b in batches])[np.argsort(np.concatenate([b[1] for b in batches]))[:starts]]
+        if scan_pitch and best is not None:
+            x01[-1] = np.asarray(problem.subset.select(jnp.asarray(best[None])))[0]
         steps = min(round_steps, max_steps - renders // starts)
         sub01, dist, more, renders, _ = refine(problem, target, x01, budget_s - (time.perf_counter() - t0), steps,
                                                lr, chunk, renders)
         history += more
         rounds += 1
         params01, distance = best_patch(problem, sub01.astype(np.float32), dist)
+        if scan_pitch:
+            scanned, distance, spent = scan.scan(problem, target, problem.subset.select(jnp.asarray(params01[None]))[0],
+                                                 distance)
+            params01, renders = np.asarray(problem.subset.expand(jnp.asarray(scanned[None])))[0], renders + spent
+            history.append(history_row(renders, min(distance, history[-1][1]), np.nan))
         if distance < best_d:
             best, best_d = params01, distance
     return MatchResult("direct", best, best_d, renders, time.perf_counter() - t0, np.asarray(history),

@@ -29,6 +29,8 @@ class Problem:
       impl: jaxsynth implementation ('xla', 'cpu_kernel' or None for the backend's default).
       log_weight: weight of the log-magnitude part of the loss beside spectral convergence (1 is
         `vae.losses.multiscale_spectral`; the reported distance is unaffected).
+      w1_weight: weight of `loss.spectral_w1` (the spectra as distributions over log frequency, in
+        octaves) in the loss; 0 leaves it out.
     """
 
     synth: SynthConfig
@@ -36,12 +38,13 @@ class Problem:
     subset: ParameterSubset
     impl: str | None = None
     log_weight: float = 1.0
+    w1_weight: float = 0.0
 
     @classmethod
     def create(cls, synth: SynthConfig, all_params: bool = False, subset: ParameterSubset | None = None,
-               impl: str | None = None, log_weight: float = 1.0) -> "Problem":
+               impl: str | None = None, log_weight: float = 1.0, w1_weight: float = 0.0) -> "Problem":
         """The default problem: the thesis's 63 free parameters (all 78 with all_params) or `subset`."""
-        return cls(synth, feature_config(synth), subset or parameter_subset(all_params), impl, log_weight)
+        return cls(synth, feature_config(synth), subset or parameter_subset(all_params), impl, log_weight, w1_weight)
 
     def noise(self) -> jax.Array:
         """[buffer_size] white noise shared by every candidate: row 0 of `Voice`'s default noise."""
@@ -53,7 +56,7 @@ class Problem:
 
     def terms(self, sub01: jnp.ndarray, target: jnp.ndarray, noise: jnp.ndarray):
         """(loss [B], spectral distance [B]) of candidates [B, k] against target [n]."""
-        return match_terms(target, self.render(sub01, noise), self.features, self.log_weight)
+        return match_terms(target, self.render(sub01, noise), self.features, self.log_weight, self.w1_weight)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,43 @@
+"""Grid scans of pitch around a patch: each parameter's grid rendered as one batch and the best value kept.
+
+Spectral losses give pitch useful gradients only within about a semitone, and the f0 estimate the
+starts take is often a fraction of a semitone off (a sweep's median, two detuned oscillators), so
+descent can settle with every partial slightly off. A scan renders `points` copies of the patch with
+one pitch parameter moved across +-`semitones` and keeps the closest (the patch itself included).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from jaxsynth import parameter_range
+from vae.matching.problem import Problem
+from vae.matching.random_search import distances
+
+PITCH_PARAMETERS = ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")  # each in semitones
+SCAN_SEMITONES = 1.5  # half-width of each scan
+SCAN_POINTS = 32  # values per parameter (one render batch)
+
+
+def scan(problem: Problem, target: np.ndarray, sub01: np.ndarray, distance: float,
+         names: tuple[str, ...] = PITCH_PARAMETERS, semitones: float = SCAN_SEMITONES, points: int = SCAN_POINTS
+         ) -> tuple[np.ndarray, float, int]:
+    """One pass over `names` (free parameters in physical units of semitones), each scanned on a grid of
+    `points` offsets in [-semitones, semitones] around the current patch sub01 [k] in [0, 1] (whose spectral
+    distance is `distance`), keeping each parameter's best value before the next.
+    Returns (patch [k], its distance, renders spent)."""
+    target_j, noise = jnp.asarray(target, jnp.float32), problem.noise()
+    best, best_d, renders = np.asarray(sub01, np.float32).copy(), float(distance), 0
+    offsets = np.linspace(-semitones, semitones, points)
+    for name in (n for n in names if n in problem.subset.names):
+        col, r = problem.subset.names.index(name), parameter_range(name)
+        values = np.clip(r.from_0to1_float64(np.float64(best[col])) + offsets, r.minimum, r.maximum)
+        grid = np.tile(best, (points, 1))
+        grid[:, col] = r.to_0to1_float64(values)
+        d = np.asarray(distances(problem, jnp.asarray(grid), target_j, noise))
+        renders += points
+        i = int(np.nanargmin(np.where(np.isfinite(d), d, np.inf)))
+        if d[i] < best_d:
+            best, best_d = grid[i], float(d[i])
+    return best, best_d, renders
