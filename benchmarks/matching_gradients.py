@@ -1,9 +1,10 @@
 """Which matching loss gives useful gradients where: the sign of d loss / d parameter at a known offset
-from an in-domain target's true value, for the multi-resolution loss's two parts and their sum.
+from an in-domain target's true value, for the multi-resolution loss's two parts and their sum, and
+for `vae.matching.loss.spectral_w1` (spectra as distributions over log frequency) alone and added.
 
     .venv/bin/python benchmarks/matching_gradients.py --targets 16 --seed 0
 
-For each held-out patch (as benchmarks/sound_matching.py draws them, 16 kHz, 1 s) and each offset,
+For each held-out patch (as benchmarks/matching_targets.py draws them, 16 kHz, 1 s) and each offset,
 one parameter is moved off its true value (all others true) and the loss's gradient with respect
 to that parameter is taken; a gradient is *useful* when descent would move the parameter back
 towards the truth. Prints the fraction of useful gradients per loss, parameter and offset.
