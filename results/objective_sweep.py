@@ -23,7 +23,8 @@ QUICK = ["--scale", "quick", "--loss", "sclp", "--feature", "stft"]
 EXP1 = [*QUICK, "--lr", "1e-3", "--max-epochs", "500", "--patience", "500"]  # 3,000 steps, no early stop.
 EXP2 = [*QUICK, "--synth-head", "--lr", "1e-3", "--max-epochs", "100", "--patience", "100"]  # 600 steps.
 # 300 epochs (1,800 steps) of parameter loss only, then 600 steps of the synth head with it kept (eq. 4.4).
-EXP2_PRETRAINED = [*EXP2[:-2], "--patience", "300", "--pretrain-epochs", "300", "--finetune-recon"]
+EXP2_PRETRAINED = [*QUICK, "--synth-head", "--lr", "1e-3", "--max-epochs", "100", "--patience", "300",
+                   "--pretrain-epochs", "300", "--finetune-recon"]
 
 # (name, group, flags, what it tests)
 VARIANTS = (
