@@ -16,7 +16,7 @@ from vae.matching import Problem, TargetError, direct, latent, load_target, rand
 from vae.matching.cli import main
 from vae.matching.cmaes import cmaes
 from vae.matching.init import TargetCues, initial_params, target_cues
-from vae.matching.scan import SCAN_POINTS, scan
+from vae.matching.scan import COORDINATE_POINTS, SCAN_POINTS, coordinate_scan, scan
 
 SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.25, control_rate=40)
 
@@ -44,6 +44,34 @@ def test_direct_beats_random_search_with_the_same_renders(problem):
     again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
     np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
     assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
+    assert np.all(np.diff(found.history[:, 1]) <= 0)  # best distance so far
+    assert found.distance <= found.extra["search_distance"]  # polishing never loses the search's best
+
+
+def test_direct_without_polish_stops_at_its_steps(problem):
+    target, _ = _in_domain(problem, 3)
+    found = direct(problem, target, starts=8, budget_s=1e9, max_steps=60, round_steps=30, chunk=10, polish_fraction=0.0)
+    assert found.distance == found.extra["search_distance"]
+    # one round (the first always runs whole): 4 screens of (4 x 8 draws + 20 steps of 8), which pass the 60
+    # steps, so the round's descent runs one chunk of 10 steps, then the pitch scan; no polish
+    assert found.renders == 4 * (32 + 8 * 20) + 8 * 10 + 3 * SCAN_POINTS
+
+
+def test_coordinate_scan_moves_a_parameter_across_its_range(problem):
+    target, sub01 = _in_domain(problem, 5)
+    noise, t = problem.noise(), jnp.asarray(target)
+    col = problem.subset.names.index("mixer/vco_1")
+    off = sub01.copy()
+    off[col] = 1.0 - off[col] if abs(off[col] - 0.5) > 0.25 else 0.0  # far from the truth
+    d_off = float(problem.terms(jnp.asarray(off[None]), t, noise)[1][0])
+    found, d, renders = coordinate_scan(problem, target, off, d_off, np.random.default_rng(0))
+    assert renders == problem.subset.size * COORDINATE_POINTS and d < d_off
+    assert abs(found[col] - sub01[col]) < abs(off[col] - sub01[col])
+    np.testing.assert_allclose(float(problem.terms(jnp.asarray(found[None]), t, noise)[1][0]), d, rtol=1e-4, atol=1e-6)
+    unchanged, d_same, _ = coordinate_scan(problem, target, sub01, 0.0, np.random.default_rng(0))
+    assert d_same == 0.0 and np.array_equal(unchanged, sub01.astype(np.float32))  # nothing beats the target
+    _, _, renders = coordinate_scan(problem, target, off, d_off, np.random.default_rng(0), budget_s=0.0)
+    assert renders == COORDINATE_POINTS  # out of time: one parameter, then stop
 
 
 @pytest.mark.parametrize("refine_fraction", [0.0, 0.5])

@@ -53,13 +53,17 @@ def descend(problem: Problem, x0: np.ndarray, target: np.ndarray, noise, budget_
             lr: float, chunk: int = 10, decoder: models.ModelConfig | None = None, variables=None,
             renders0: int = 0):
     """Descends from starts x0 [B, d] until budget_s seconds or max_steps steps (whole chunks; at
-    least one chunk). Returns (best_x [B, d], best distance [B], history rows, renders0 + renders, seconds)."""
+    least one, and none that would end past budget_s at the last chunk's pace).
+    Returns (best_x [B, d], best distance [B], history rows, renders0 + renders, seconds)."""
     x0 = jnp.asarray(x0, jnp.float32)
     carry = (x0, optax.adam(lr).init(x0), x0, jnp.full(x0.shape[:1], jnp.inf, jnp.float32))
     target = jnp.asarray(target, jnp.float32)
-    history, steps, start = [], 0, time.perf_counter()
-    while steps == 0 or (steps < max_steps and time.perf_counter() - start < budget_s):
+    history, steps, start, last = [], 0, time.perf_counter(), 0.0
+    while steps == 0 or (steps < max_steps and time.perf_counter() - start + last < budget_s):
+        began = time.perf_counter()
         carry, (best, loss) = descend_chunk(problem, decoder, lr, chunk, carry, variables, target, noise)
+        jax.block_until_ready(carry)
+        last = time.perf_counter() - began  # no chunk is started that the last one says would end past budget_s
         for b, l in zip(np.asarray(best), np.asarray(loss)):
             steps += 1
             history.append(history_row(renders0 + steps * len(x0), b, l))

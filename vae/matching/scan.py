@@ -1,12 +1,20 @@
-"""Grid scans of pitch around a patch: each parameter's grid rendered as one batch and the best value kept.
+"""Grid scans around a patch, one parameter at a time: each parameter's grid rendered as one batch and the
+best value kept before the next parameter.
 
 Spectral losses give pitch useful gradients only within about a semitone, and the f0 estimate the
 starts take is often a fraction of a semitone off (a sweep's median, two detuned oscillators), so
 descent can settle with every partial slightly off. A scan renders `points` copies of the patch with
 one pitch parameter moved across +-`semitones` and keeps the closest (the patch itself included).
+
+Gradient descent also settles where a parameter whose effect is periodic or switch-like (an LFO's
+rate and waveform mix, an oscillator's shape, a modulation routing) sits in the wrong basin: a
+*coordinate scan* renders every free parameter across its whole range in turn, `COORDINATE_POINTS`
+values at a time, which moves each one across basins a local step cannot leave.
 """
 
 from __future__ import annotations
+
+import time
 
 import jax.numpy as jnp
 import numpy as np
@@ -18,6 +26,7 @@ from vae.matching.random_search import distances
 PITCH_PARAMETERS = ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")  # each in semitones
 SCAN_SEMITONES = 1.5  # half-width of each scan
 SCAN_POINTS = 32  # values per parameter (one render batch)
+COORDINATE_POINTS = 16  # values across [0, 1] per parameter in a coordinate scan (one render batch)
 
 
 def scan(problem: Problem, target: np.ndarray, sub01: np.ndarray, distance: float,
@@ -37,6 +46,30 @@ def scan(problem: Problem, target: np.ndarray, sub01: np.ndarray, distance: floa
         grid[:, col] = r.to_0to1_float64(values)
         d = np.asarray(distances(problem, jnp.asarray(grid), target_j, noise))
         renders += points
+        i = int(np.nanargmin(np.where(np.isfinite(d), d, np.inf)))
+        if d[i] < best_d:
+            best, best_d = grid[i], float(d[i])
+    return best, best_d, renders
+
+
+def coordinate_scan(problem: Problem, target: np.ndarray, sub01: np.ndarray, distance: float,
+                    rng: np.random.Generator, points: int = COORDINATE_POINTS, budget_s: float = np.inf
+                    ) -> tuple[np.ndarray, float, int]:
+    """One pass over every free parameter of sub01 [k] in [0, 1] (whose distance is `distance`), in random
+    order, each rendered at `points` values evenly spread over [0, 1] (offset at random per parameter, so
+    passes try other values), keeping each parameter's best value before the next; the pass stops early
+    once budget_s seconds have passed (after at least one parameter).
+    Returns (patch [k], its distance, renders spent: k * points for a whole pass)."""
+    t0 = time.perf_counter()
+    target_j, noise = jnp.asarray(target, jnp.float32), problem.noise()
+    best, best_d, renders = np.asarray(sub01, np.float32).copy(), float(distance), 0
+    for col in rng.permutation(best.size):
+        if renders and time.perf_counter() - t0 >= budget_s:
+            break
+        renders += points
+        grid = np.tile(best, (points, 1))
+        grid[:, col] = (np.arange(points) + rng.uniform()) / points
+        d = np.asarray(distances(problem, jnp.asarray(grid), target_j, noise))
         i = int(np.nanargmin(np.where(np.isfinite(d), d, np.inf)))
         if d[i] < best_d:
             best, best_d = grid[i], float(d[i])
