@@ -34,6 +34,7 @@ from jaxsynth import SynthConfig  # noqa: E402
 from vae import atomic  # noqa: E402
 from vae.matching import Problem, direct, latent, random_search  # noqa: E402
 from vae.matching.cmaes import cmaes  # noqa: E402
+from vae.matching.direct import POLISH_FRACTION  # noqa: E402
 
 METHODS = {"direct": direct, "cmaes": cmaes}
 
@@ -63,6 +64,8 @@ def main(argv=None) -> None:
     p.add_argument("--budget", type=float, default=60.0, help="seconds per method per target")
     p.add_argument("--renders", type=int, help="also stop each method at this many renders (a load-independent "
                                                    "comparison: set --budget high)")
+    p.add_argument("--polish", type=float, default=POLISH_FRACTION,
+                   help=f"share of direct's budget spent polishing its best patch (0: none; default {POLISH_FRACTION})")
     p.add_argument("--starts", type=int, default=32)
     p.add_argument("--sample-rate", type=int, default=16000)
     p.add_argument("--seconds", type=float, default=1.0)
@@ -71,6 +74,8 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     if args.budget <= 0 or (args.renders is not None and args.renders < args.starts):
         p.error("--budget must be > 0 and --renders at least --starts")
+    if not 0 <= args.polish < 1:
+        p.error(f"--polish must be in [0, 1), got {args.polish}")
 
     synth = SynthConfig(batch_size=1, sample_rate=args.sample_rate, buffer_size_seconds=args.seconds,
                         control_rate=args.sample_rate // 100)
@@ -88,7 +93,9 @@ def main(argv=None) -> None:
             print(f"sound_matching.py: {message}", file=sys.stderr, flush=True)
         targets += [(name, audio, None) for name, audio in matching_targets.synthetic(sr, n) + extra]
     steps = {"max_steps": args.renders // args.starts} if args.renders else {}
-    methods = {m: (lambda t, fn=METHODS[m]: fn(problem, t, args.starts, args.budget, seed=args.seed, **steps))
+    options = {"direct": {"polish_fraction": args.polish}}
+    methods = {m: (lambda t, fn=METHODS[m], m=m: fn(problem, t, args.starts, args.budget, seed=args.seed, **steps,
+                                                    **options.get(m, {})))
                for m in args.methods}
     if run is not None:
         methods["latent"] = lambda t: latent(problem, t, run, args.starts, args.budget, seed=args.seed, **steps)

@@ -7,8 +7,9 @@
 
 Files, one concept each: `audio` (WAV in), `loss` (the matching loss and the reported spectral
 distance), `problem` (the search space and results), `init` (starts from the target's f0 and
-envelope), `direct`, `cmaes` (CMA-ES, the `cma` package), `latent` (through a trained VAE's decoder), `random_search`, `patch`
-(patch.json), `figure`, `cli` (scripts/match.py).
+envelope), `descent` (batched Adam under a time budget), `scan` (grid scans of pitch and of every parameter),
+`direct`, `cmaes` (CMA-ES, the `cma` package), `latent` (through a trained VAE's decoder), `random_search`,
+`patch` (patch.json), `figure`, `cli` (scripts/match.py).
 """
 
 from vae.matching.audio import TargetError, fit_length, load_target

@@ -41,10 +41,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--run", metavar="RUN_DIR", help="a trained run (scripts/train.py --out); needed by --method latent")
     p.add_argument("--method", choices=METHODS,
-                   help="direct: gradient descent on the parameters' logits; cmaes: CMA-ES on the parameters in [0, 1] "
+                   help="direct: gradient descent on the parameters' logits from many starts, then half the budget "
+                        "polishing the best patch (coordinate scans of every parameter, descent); cmaes: CMA-ES on the parameters in [0, 1] "
                         "(--starts candidates per generation), then gradient refinement of its last population; "
                         "latent: on z through --run's decoder, then direct refinement; random: random search "
-                        "alone (default: latent with --run, else direct)")
+                        "alone (default: direct, the closest in benchmarks/RESULTS.md, with or without --run)")
     p.add_argument("--budget", type=_positive(float), default=60.0, metavar="SECONDS",
                    help="search time of the method, compilation included (default 60)")
     p.add_argument("--starts", type=_positive(int), default=32,
@@ -94,7 +95,7 @@ def main(argv=None) -> int:
     from vae.matching.problem import Problem
     from vae.matching.random_search import random_search
 
-    method = args.method or ("latent" if args.run else "direct")
+    method = args.method or "direct"
     if method == "latent" and not args.run:
         return fail("--method latent needs --run RUN_DIR (a trained run)")
     if method == "cmaes" and importlib.util.find_spec("cma") is None:
