@@ -42,8 +42,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--run", metavar="RUN_DIR", help="a trained run (scripts/train.py --out); needed by --method latent")
     p.add_argument("--method", choices=METHODS,
                    help="direct: gradient descent on the parameters' logits from many starts, then half the budget "
-                        "polishing the best patch (coordinate scans of every parameter, descent); cmaes: CMA-ES on the parameters in [0, 1] "
-                        "(--starts candidates per generation), then gradient refinement of its last population; "
+                        "polishing the best patch (coordinate scans of every parameter, descent); cmaes: CMA-ES on "
+                        "the parameters in [0, 1] (--starts candidates per generation), then gradient refinement of "
+                        "its last population; "
                         "latent: on z through --run's decoder, then direct refinement; random: random search "
                         "alone (default: direct, the closest in benchmarks/RESULTS.md, with or without --run)")
     p.add_argument("--budget", type=_positive(float), default=60.0, metavar="SECONDS",

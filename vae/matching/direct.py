@@ -130,8 +130,8 @@ def direct(problem: Problem, target: np.ndarray, starts: int = 32, budget_s: flo
             best, best_d = params01, distance
     searched = best_d
     if polish_fraction > 0:
-        sub01, best_d, more, renders = polish(problem, target, problem.subset.select(jnp.asarray(best[None]))[0], best_d,
-                                              budget_s - (time.perf_counter() - t0),
+        found = np.asarray(problem.subset.select(jnp.asarray(best[None])))[0]
+        sub01, best_d, more, renders = polish(problem, target, found, best_d, budget_s - (time.perf_counter() - t0),
                                               max_steps * starts - renders, rng, starts, lr, chunk, renders0=renders)
         history += [(r, min(b, history[-1][1]), loss) for r, b, loss in more]
         best = np.asarray(problem.subset.expand(jnp.asarray(sub01[None])))[0]
