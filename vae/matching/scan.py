@@ -29,6 +29,17 @@ SCAN_POINTS = 32  # values per parameter (one render batch)
 COORDINATE_POINTS = 16  # values across [0, 1] per parameter in a coordinate scan (one render batch)
 
 
+def scan_column(problem: Problem, target: jnp.ndarray, noise: jnp.ndarray, patch: np.ndarray, distance: float,
+                col: int, values01: np.ndarray) -> tuple[np.ndarray, float]:
+    """patch [k] with column col set to each of values01 [points] (one batch of renders); returns the
+    closest of those and the patch itself (whose distance is `distance`), and its distance."""
+    grid = np.tile(patch, (len(values01), 1))
+    grid[:, col] = values01
+    d = np.asarray(distances(problem, jnp.asarray(grid), target, noise))
+    i = int(np.nanargmin(np.where(np.isfinite(d), d, np.inf)))
+    return (grid[i], float(d[i])) if d[i] < distance else (patch, distance)
+
+
 def scan(problem: Problem, target: np.ndarray, sub01: np.ndarray, distance: float,
          names: tuple[str, ...] = PITCH_PARAMETERS, semitones: float = SCAN_SEMITONES, points: int = SCAN_POINTS
          ) -> tuple[np.ndarray, float, int]:
@@ -42,13 +53,8 @@ def scan(problem: Problem, target: np.ndarray, sub01: np.ndarray, distance: floa
     for name in (n for n in names if n in problem.subset.names):
         col, r = problem.subset.names.index(name), parameter_range(name)
         values = np.clip(r.from_0to1_float64(np.float64(best[col])) + offsets, r.minimum, r.maximum)
-        grid = np.tile(best, (points, 1))
-        grid[:, col] = r.to_0to1_float64(values)
-        d = np.asarray(distances(problem, jnp.asarray(grid), target_j, noise))
+        best, best_d = scan_column(problem, target_j, noise, best, best_d, col, r.to_0to1_float64(values))
         renders += points
-        i = int(np.nanargmin(np.where(np.isfinite(d), d, np.inf)))
-        if d[i] < best_d:
-            best, best_d = grid[i], float(d[i])
     return best, best_d, renders
 
 
@@ -66,11 +72,7 @@ def coordinate_scan(problem: Problem, target: np.ndarray, sub01: np.ndarray, dis
     for col in rng.permutation(best.size):
         if renders and time.perf_counter() - t0 >= budget_s:
             break
+        values = (np.arange(points) + rng.uniform()) / points
+        best, best_d = scan_column(problem, target_j, noise, best, best_d, col, values)
         renders += points
-        grid = np.tile(best, (points, 1))
-        grid[:, col] = (np.arange(points) + rng.uniform()) / points
-        d = np.asarray(distances(problem, jnp.asarray(grid), target_j, noise))
-        i = int(np.nanargmin(np.where(np.isfinite(d), d, np.inf)))
-        if d[i] < best_d:
-            best, best_d = grid[i], float(d[i])
     return best, best_d, renders
