@@ -119,7 +119,7 @@ def throughput_row(table: Table, batch: int, args, synthax) -> float:
     med = statistics.median(times)
     rt = batch * args.seconds / med
     table.add("synth, jaxsynth xla (raw jit)", f"batch {batch}, {args.seconds:g} s @ {args.sample_rate} Hz",
-              f"{med * 1e3:.2f} ms/batch (min {min(times) * 1e3:.2f}, {len(times)} runs)",
+              f"{med * 1e3:.3f} ms/batch (min {min(times) * 1e3:.3f}, {len(times)} runs)",
               f"{batch / med:,.0f} sounds/s = {rt:,.0f}x realtime",
               f"compile+first call {compile_s:.1f} s" + (f"; goal > {GOAL_REALTIME:,}x" if batch == 8192 else ""))
     args.best_realtime = max(getattr(args, "best_realtime", 0.0), rt)
@@ -133,7 +133,7 @@ def throughput_row(table: Table, batch: int, args, synthax) -> float:
         sx_times = timed_repeats(lambda: sx.render(tree).block_until_ready())
         sx_med = statistics.median(sx_times)
         table.add("synth, SynthAX 0.2.2 (jit Voice.apply)", f"batch {batch}",
-                  f"{sx_med * 1e3:.2f} ms/batch (min {min(sx_times) * 1e3:.2f}, {len(sx_times)} runs)",
+                  f"{sx_med * 1e3:.3f} ms/batch (min {min(sx_times) * 1e3:.3f}, {len(sx_times)} runs)",
                   f"{batch * args.seconds / sx_med:,.0f}x realtime",
                   f"jaxsynth/SynthAX = {sx_med / med:.2f}; compile {sx_compile:.1f} s")
         del sx, tree
