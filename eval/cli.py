@@ -151,7 +151,9 @@ def compare_main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     figure = out.with_name(f"{out.stem}_l1.png")
     results = compare.kruskal_json(compare.kruskal(runs), args.alpha) if len(runs) >= 2 else {}
-    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, "kruskal_wallis": results}
+    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, "kruskal_wallis": results,
+               "kruskal_wallis_by_experiment": {e: compare.kruskal_json(k, args.alpha)
+                                                for e, k in compare.kruskal_by_experiment(runs).items()}}
     try:
         figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure,
                                            "Per-example L1 errors on the test set")

@@ -82,6 +82,34 @@ def kruskal(runs: Sequence[EvaluatedRun]) -> dict[str, KruskalResult]:
     return kruskal_per_feature({r.name: r.l1 for r in runs}, SMALL_MEDIUM_LARGE)
 
 
+def by_experiment(runs: Sequence[EvaluatedRun]) -> dict[str, list[EvaluatedRun]]:
+    """The runs of thesis cases grouped by experiment (Exp1/Exp2/Exp3), groups of two or more only: the
+    thesis tests its losses within one experiment at a time."""
+    from vae.presets import experiment_of
+
+    groups: dict[str, list[EvaluatedRun]] = {}
+    for r in runs:
+        experiment = experiment_of(r.metrics["run"].get("case"))
+        if experiment is not None:
+            groups.setdefault(experiment, []).append(r)
+    return {e: group for e, group in sorted(groups.items()) if len(group) >= 2}
+
+
+def kruskal_by_experiment(runs: Sequence[EvaluatedRun]) -> dict[str, dict[str, KruskalResult]]:
+    """Kruskal–Wallis per feature within each thesis experiment that has two or more of the runs."""
+    return {e: kruskal(group) for e, group in by_experiment(runs).items()}
+
+
+def kruskal_lines(results: dict[str, KruskalResult], alpha: float) -> list[str]:
+    """The Kruskal–Wallis table and one verdict line per feature, as markdown lines."""
+    lines = [tables.kruskal_table(results, alpha), ""]
+    for feature, r in results.items():
+        verdict = "a statistically significant difference" if r.significant(alpha) else "no significant difference"
+        lines.append(f"- {feature.upper()}: {verdict} (p = {r.p_value:.3g}); effect size {r.magnitude} "
+                     f"(ε² = {r.epsilon_squared:.4f}).")
+    return lines + [""]
+
+
 def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figure: Optional[str] = None) -> str:
     """Thesis-style FAD, MSE, L1 and clustering tables plus the Kruskal–Wallis results, as markdown."""
     by_case = {r.name: r.metrics for r in runs}
@@ -107,12 +135,12 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
         results = kruskal(runs)
         lines += [f"Per feature, across the {len(runs)} runs' per-example L1 errors; effect size ε² = H / (n − 1) "
                   "(negligible < 0.01 ≤ small < 0.08 ≤ medium < 0.26 ≤ large).", "",
-                  tables.kruskal_table(results, alpha), ""]
-        for feature, r in results.items():
-            verdict = "a statistically significant difference" if r.significant(alpha) else "no significant difference"
-            lines.append(f"- {feature.upper()}: {verdict} (p = {r.p_value:.3g}); effect size {r.magnitude} "
-                         f"(ε² = {r.epsilon_squared:.4f}).")
-        lines.append("")
+                  *kruskal_lines(results, alpha)]
+        groups = by_experiment(runs)
+        if groups and list(groups.values()) != [list(runs)]:
+            for experiment, group in groups.items():
+                lines += [f"### Within {experiment} (the thesis's test: its losses, one experiment at a time)", "",
+                          f"Across {', '.join(r.name for r in group)}.", "", *kruskal_lines(kruskal(group), alpha)]
     else:
         lines += ["Needs at least two runs.", ""]
     lines += ["## Against baselines", "", baseline_table(by_case), "",

@@ -56,7 +56,7 @@ def test_wavs_are_readable(tmp_path):
         outputs.write_wav(tmp_path / "x.wav", np.zeros((2, 10)), 4000)
 
 
-def _fake_evaluation(folder: Path, case: str, l1_scale: float, fad: dict | None, dbcv: float) -> Path:
+def _fake_evaluation(folder: Path, case: str | None, l1_scale: float, fad: dict | None, dbcv: float) -> Path:
     """A minimal eval folder as eval.pipeline writes it."""
     rng = np.random.default_rng(int(l1_scale * 10))
     (folder / "errors").mkdir(parents=True)
@@ -101,3 +101,27 @@ def test_compare_marks_best_and_runs_kruskal_wallis(tmp_path, capsys):
 
     assert load_script("compare").main([str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "no metrics.json" in capsys.readouterr().err
+
+
+def test_compare_tests_losses_within_each_experiment(tmp_path):
+    """With runs of two experiments, compare also runs Kruskal–Wallis within each (the thesis's test):
+    Exp1's two runs differ, Exp2's two identical distributions do not; a run without a case joins neither."""
+    _fake_evaluation(tmp_path / "a" / "eval", "Exp1-SCL", 1.0, None, 0.4)
+    _fake_evaluation(tmp_path / "b" / "eval", "Exp1-LMSL", 3.0, None, 0.4)
+    _fake_evaluation(tmp_path / "c" / "eval", "Exp2-SCL-ts", 2.0, None, 0.4)
+    _fake_evaluation(tmp_path / "d" / "eval", "Exp2-LMSL-ts", 2.0, None, 0.4)
+    _fake_evaluation(tmp_path / "e" / "eval", None, 2.0, None, 0.4)
+    out = tmp_path / "compare.md"
+    assert load_script("compare").main([str(tmp_path / k) for k in "abcde"] + ["--out", str(out)]) == 0
+    text = out.read_text()
+    assert "### Within Exp1" in text and "Across Exp1-SCL, Exp1-LMSL." in text
+    assert "### Within Exp2" in text and "Across Exp2-SCL-ts, Exp2-LMSL-ts." in text and "Exp3" not in text
+    by_experiment = json.loads(out.with_suffix(".json").read_text())["kruskal_wallis_by_experiment"]
+    assert set(by_experiment) == {"Exp1", "Exp2"}
+    assert all(by_experiment["Exp1"][f]["significant"] for f in METRIC_FEATURES)
+    assert not any(by_experiment["Exp2"][f]["significant"] for f in METRIC_FEATURES)
+    assert by_experiment["Exp2"]["stft"]["p_value"] > 0.99  # the same errors: H = 0
+
+    # Runs of one experiment only: the whole-list test is already the thesis's, so no repeat section.
+    assert load_script("compare").main([str(tmp_path / k) for k in "ab"] + ["--out", str(out)]) == 0
+    assert "### Within" not in out.read_text()

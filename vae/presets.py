@@ -171,6 +171,11 @@ def _epilog() -> str:
         for name, flags in OBJECTIVES.items())
 
 
+def experiment_of(case: Optional[str]) -> Optional[str]:
+    """The thesis experiment ('Exp1', 'Exp2', 'Exp3') a case belongs to; None for no case or an unknown one."""
+    return case.split("-")[0] if case in CASES else None
+
+
 def case_name(name: str) -> str:
     """The thesis case called `name` (any letter case); ValueError listing the valid ones."""
     return _lookup("case", name, CASES)
