@@ -190,3 +190,39 @@ def test_a_collapsed_model_scores_the_mean_patch_and_no_active_unit():
     assert d.linear_code_error < d.mean_patch_error
     record = d.as_record("val")
     assert record["val/active_units"] == 0 and len(record["val/per_param"]) == 63
+
+
+def test_spectral_frozen_parameters_get_no_spectral_gradient():
+    """--spectral-frozen: the spectral term's value is unchanged, its gradient reaches no frozen column of
+    the decoder's output (the parameter loss still does) and still reaches every other column."""
+    frozen = presets.SPECTRAL_FROZEN_GROUPS["pitch"]
+    names = data.parameter_subset().names
+    columns = [names.index(n) for n in frozen]
+    params = models.init(ModelConfig(63, (32, 16), 8, True), 0)["params"]
+    out = params["decoder"]["out"]  # Decoded values near 0.5: no column clamped, so every one can get a gradient.
+    params = {**params, "decoder": {**params["decoder"], "out": {"kernel": 0.01 * out["kernel"],
+                                                                "bias": jnp.full_like(out["bias"], 0.5)}}}
+    x, noise = _batch()
+
+    def output_bias_grads(obj, term):
+        def value(p):
+            return train.example_terms(obj, p, x, jax.random.PRNGKey(3), noise)[term].mean()
+        return value(params), np.asarray(jax.grad(value)(params)["decoder"]["out"]["bias"])
+
+    free_value, free_grad = output_bias_grads(_objective(synth_head=True), "spectral")
+    value, grad = output_bias_grads(_objective(synth_head=True, spectral_frozen=frozen), "spectral")
+    assert float(value) == float(free_value)
+    assert np.all(grad[columns] == 0) and np.all(free_grad[columns] != 0)
+    others = np.delete(np.arange(63), columns)
+    np.testing.assert_allclose(grad[others], free_grad[others], rtol=1e-5, atol=1e-7)
+    assert np.count_nonzero(grad[others]) > 50  # The others still learn from the sound.
+    _, recon_grad = output_bias_grads(_objective(synth_head=True, spectral_frozen=frozen), "recon")
+    assert np.all(recon_grad[columns] != 0)
+
+
+def test_spectral_frozen_flag_expands_pitch_and_names_bad_names():
+    names = data.parameter_subset().names
+    assert presets.spectral_frozen_names(["pitch"], names) == ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")
+    assert presets.spectral_frozen_names(["vco_2/tuning", "adsr_1/attack"], names) == ("adsr_1/attack", "vco_2/tuning")
+    with pytest.raises(ValueError, match="--spectral-frozen: vco_9/tuning"):
+        presets.spectral_frozen_names(["vco_9/tuning"], names)

@@ -98,6 +98,10 @@ class LossConfig:
         which silence cannot satisfy) relative to the spectral term, in phases whose spectral
         term reaches the weights (synth head); the total spectral term is then
         beta * (spectral + mss_weight * mss). 0: off.
+      spectral_frozen: free parameters (`module/param`) that the spectral gradient does not move: their
+        decoded values pass `stop_gradient` on the way into the synth (the parameter loss still trains
+        them). The spectral gradient misleads for pitch farther than about a semitone
+        (benchmarks/RESULTS.md), so the synth head can leave pitch to the parameter loss. (): none.
     """
 
     spectral: str = "sclp"
@@ -110,6 +114,7 @@ class LossConfig:
     free_bits: float = 0.0
     spectral_reduction: str = "example"
     mss_weight: float = 0.0
+    spectral_frozen: tuple[str, ...] = ()
 
     @property
     def batch_convergence(self) -> bool:
@@ -160,6 +165,9 @@ class RunConfig:
     objective: str = "thesis"
 
     def __post_init__(self):
+        unknown = [n for n in self.loss.spectral_frozen if n not in self.free_names]
+        if unknown:
+            raise ValueError(f"spectral_frozen names {unknown}, which are not free parameters of this run")
         if self.model.n_params != len(self.free_names):
             raise ValueError(f"model has {self.model.n_params} inputs but {len(self.free_names)} free parameters")
         if not self.phases:

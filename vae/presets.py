@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "free_bits": 0.0,
     "spectral_reduction": "example",
     "mss_weight": 0.0,
+    "spectral_frozen": [],
     "seed": 0,
     "data": None,
     "n_patches": 140_000,
@@ -70,6 +71,10 @@ DEFAULTS: dict[str, Any] = {
     "control_rate": 441,
     "checkpoint_every": 200,
 }
+
+# Shorthands of --spectral-frozen: parameters the spectral gradient misleads (benchmarks/RESULTS.md, "Which loss
+# gives useful gradients where": pitch is at chance beyond about a semitone).
+SPECTRAL_FROZEN_GROUPS = {"pitch": ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")}
 
 _EXP12 = {"feature": "stft", "hidden": [256, 64], "batch_size": 256, "lr": 1e-4, "patience": 20,
           "max_epochs": 500, "pretrain_epochs": 0}
@@ -213,6 +218,9 @@ def parser() -> argparse.ArgumentParser:
     loss.add_argument("--mss-weight", type=float,
                       help="add this times a multi-resolution STFT loss (which silence cannot satisfy) to the "
                            "spectral term where it reaches the weights (synth head)")
+    loss.add_argument("--spectral-frozen", nargs="+", metavar="NAME",
+                      help="free parameters (module/param, or " + ", ".join(SPECTRAL_FROZEN_GROUPS) +
+                           ") that the spectral gradient does not move; the parameter loss still trains them")
     model = p.add_argument_group("model")
     model.add_argument("--synth-head", action=argparse.BooleanOptionalAction,
                        help="render decoded parameters inside the loss with gradients (Experiment 2)")
@@ -252,7 +260,7 @@ def parser() -> argparse.ArgumentParser:
     dat.add_argument("--buffer-seconds", type=float, help="sound length, s")
     dat.add_argument("--control-rate", type=int, help="Hz")
     for action in p._actions:
-        if DEFAULTS.get(action.dest) is not None:
+        if DEFAULTS.get(action.dest) not in (None, []):
             value = DEFAULTS[action.dest]
             shown = " ".join(map(str, value)) if isinstance(value, list) else value
             action.help = f"{action.help or ''} (default: {shown})".strip()
@@ -343,6 +351,18 @@ def feature_config_for(synth: SynthConfig, feature: Optional[str] = None) -> Fea
     return cfg
 
 
+def spectral_frozen_names(given: list[str], free_names: tuple[str, ...]) -> tuple[str, ...]:
+    """--spectral-frozen's names with its shorthands expanded, in the run's column order; ValueError naming
+    the flag for a name that is not a free parameter of the run."""
+    names = {n for g in given for n in SPECTRAL_FROZEN_GROUPS.get(g, (g,))}
+    unknown = sorted(names - set(free_names))
+    if unknown:
+        raise ValueError(f"--spectral-frozen: {', '.join(unknown)} is not a free parameter of this run; give the "
+                         f"module/param name of a free parameter (e.g. keyboard/midi_f0) or "
+                         f"{', '.join(SPECTRAL_FROZEN_GROUPS)}")
+    return tuple(n for n in free_names if n in names)
+
+
 def data_config(settings: dict[str, Any]) -> data_lib.DataConfig:
     return data_lib.DataConfig(settings["n_patches"], tuple(settings["split"]), settings["data_seed"],
                                settings["all_params"])
@@ -379,7 +399,8 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
         model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"], s["output"]),
         synth=synth,
         loss=LossConfig(s["loss"], s["feature"], feature_cfg, s["alpha"], s["ratio"], s["kl_weight"],
-                        s["kl_warmup_epochs"], s["free_bits"], s["spectral_reduction"], s["mss_weight"]),
+                        s["kl_warmup_epochs"], s["free_bits"], s["spectral_reduction"], s["mss_weight"],
+                        spectral_frozen_names(s["spectral_frozen"], dataset.names)),
         phases=phases,
         data=data_lib.DataConfig(sum(counts.values()), tuple(counts.values()), dataset.seed, dataset.size == N_PARAMETERS),
         dataset_path=str(Path(path).absolute()),

@@ -109,6 +109,9 @@ def example_terms(obj: Objective, params, x, z_rng, noise, *, render: bool = Tru
     }
     if not (obj.spectral and render):
         return terms
+    if obj.loss.spectral_frozen:  # The spectral gradient does not reach these columns (LossConfig).
+        frozen = np.isin(np.asarray(obj.subset.names), obj.loss.spectral_frozen)
+        raw = jnp.where(frozen, jax.lax.stop_gradient(raw), raw)
     target, pred = models.render_pair(x, raw, noise, obj.subset, obj.synth, obj.model.synth_head, obj.impl)
     loss = obj.loss
     if loss.batch_convergence:
