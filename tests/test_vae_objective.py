@@ -148,6 +148,7 @@ def test_objective_layer_sits_between_case_and_scale():
         (1.0, "example", 0.0, 0.0)
     pretrained = presets.resolve({"case": "Exp2-SCLP-ts", "objective": "improved-pretrained", "scale": "quick"}).settings
     assert (pretrained["kl_weight"], pretrained["finetune_recon"], pretrained["ratio"]) == (0.01, True, 0.1)
+    assert pretrained["spectral_frozen"] == ["pitch"] and thesis["spectral_frozen"] == []
     assert pretrained["pretrain_epochs"] == 30  # The objective's 500, capped by the quick scale.
     with pytest.raises(ValueError, match="unknown objective 'best'; valid: thesis, improved"):
         presets.resolve({"objective": "best"})

@@ -128,12 +128,15 @@ SCALES: dict[str, Scale] = {
 # the spectral term reaches the weights, a multi-resolution STFT term that a silent output cannot satisfy.
 # 'improved-pretrained' is the synth-head recipe that keeps the parameters: the improved objective after
 # up to 500 epochs of parameter loss alone, with the parameter loss kept and the spectral term at 1/10 of
-# it (its gradient through the synth is large and mostly uninformative; results/README.md, section 2).
+# it (its gradient through the synth is large and mostly uninformative; results/README.md, section 2), and
+# pitch left to the parameter loss (--spectral-frozen pitch: that gradient misleads pitch most, and without
+# it both the parameters and the sounds come out closer; section 2).
 _IMPROVED = {"kl_weight": 0.01, "spectral_reduction": "batch", "mss_weight": 1.0}
 OBJECTIVES: dict[str, dict[str, Any]] = {
     "thesis": {},
     "improved": _IMPROVED,
-    "improved-pretrained": {**_IMPROVED, "pretrain_epochs": 500, "finetune_recon": True, "ratio": 0.1},
+    "improved-pretrained": {**_IMPROVED, "pretrain_epochs": 500, "finetune_recon": True, "ratio": 0.1,
+                            "spectral_frozen": ["pitch"]},
 }
 
 RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel")
