@@ -225,5 +225,6 @@ def test_spectral_frozen_flag_expands_pitch_and_names_bad_names():
     names = data.parameter_subset().names
     assert presets.spectral_frozen_names(["pitch"], names) == ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")
     assert presets.spectral_frozen_names(["vco_2/tuning", "adsr_1/attack"], names) == ("adsr_1/attack", "vco_2/tuning")
+    assert presets.spectral_frozen_names(["none"], names) == ()  # Overrides improved-pretrained's pitch.
     with pytest.raises(ValueError, match="--spectral-frozen: vco_9/tuning"):
         presets.spectral_frozen_names(["vco_9/tuning"], names)

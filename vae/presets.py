@@ -223,7 +223,8 @@ def parser() -> argparse.ArgumentParser:
                            "spectral term where it reaches the weights (synth head)")
     loss.add_argument("--spectral-frozen", nargs="+", metavar="NAME",
                       help="free parameters (module/param, or " + ", ".join(SPECTRAL_FROZEN_GROUPS) +
-                           ") that the spectral gradient does not move; the parameter loss still trains them")
+                           ") that the spectral gradient does not move; the parameter loss still trains them "
+                           "(none: every parameter gets it)")
     model = p.add_argument_group("model")
     model.add_argument("--synth-head", action=argparse.BooleanOptionalAction,
                        help="render decoded parameters inside the loss with gradients (Experiment 2)")
@@ -355,14 +356,14 @@ def feature_config_for(synth: SynthConfig, feature: Optional[str] = None) -> Fea
 
 
 def spectral_frozen_names(given: list[str], free_names: tuple[str, ...]) -> tuple[str, ...]:
-    """--spectral-frozen's names with its shorthands expanded, in the run's column order; ValueError naming
-    the flag for a name that is not a free parameter of the run."""
-    names = {n for g in given for n in SPECTRAL_FROZEN_GROUPS.get(g, (g,))}
+    """--spectral-frozen's names with its shorthands expanded ('none' adds nothing), in the run's column order;
+    ValueError naming the flag for a name that is not a free parameter of the run."""
+    names = {n for g in given if g != "none" for n in SPECTRAL_FROZEN_GROUPS.get(g, (g,))}
     unknown = sorted(names - set(free_names))
     if unknown:
         raise ValueError(f"--spectral-frozen: {', '.join(unknown)} is not a free parameter of this run; give the "
                          f"module/param name of a free parameter (e.g. keyboard/midi_f0) or "
-                         f"{', '.join(SPECTRAL_FROZEN_GROUPS)}")
+                         f"{', '.join([*SPECTRAL_FROZEN_GROUPS, 'none'])}")
     return tuple(n for n in free_names if n in names)
 
 
