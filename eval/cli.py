@@ -150,14 +150,12 @@ def compare_main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     out = Path(args.out)
     figure = out.with_name(f"{out.stem}_l1.png")
-    results = compare.kruskal_json(compare.kruskal(runs), args.alpha) if len(runs) >= 2 else {}
-    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, "kruskal_wallis": results,
-               "kruskal_wallis_by_experiment": {e: compare.kruskal_json(k, args.alpha)
-                                                for e, k in compare.kruskal_by_experiment(runs).items()}}
+    tests = compare.kruskal_tests(runs)
+    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, **tests.as_json(args.alpha)}
     try:
         figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure,
                                            "Per-example L1 errors on the test set")
-        write_text(out, compare.comparison_markdown(runs, args.alpha, figure.name))
+        write_text(out, compare.comparison_markdown(runs, args.alpha, figure.name, tests))
         write_text(out.with_suffix(".json"), json.dumps(summary, indent=2) + "\n")
     except OSError as e:
         print(f"error: {os_error_message(e, 'choose another --out or fix the permissions')}", file=sys.stderr)

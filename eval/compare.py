@@ -95,9 +95,23 @@ def by_experiment(runs: Sequence[EvaluatedRun]) -> dict[str, list[EvaluatedRun]]
     return {e: group for e, group in sorted(groups.items()) if len(group) >= 2}
 
 
-def kruskal_by_experiment(runs: Sequence[EvaluatedRun]) -> dict[str, dict[str, KruskalResult]]:
-    """Kruskal–Wallis per feature within each thesis experiment that has two or more of the runs."""
-    return {e: kruskal(group) for e, group in by_experiment(runs).items()}
+@dataclasses.dataclass(frozen=True)
+class KruskalTests:
+    """Kruskal–Wallis per feature across all runs ({} with fewer than two) and within each thesis experiment
+    that has two or more of them ({experiment: {feature: result}})."""
+
+    overall: dict[str, KruskalResult]
+    within: dict[str, dict[str, KruskalResult]]
+
+    def as_json(self, alpha: float) -> dict:
+        return {"kruskal_wallis": kruskal_json(self.overall, alpha),
+                "kruskal_wallis_by_experiment": {e: kruskal_json(k, alpha) for e, k in self.within.items()}}
+
+
+def kruskal_tests(runs: Sequence[EvaluatedRun]) -> KruskalTests:
+    """Every Kruskal–Wallis test a comparison reports, each computed once."""
+    return KruskalTests(kruskal(runs) if len(runs) >= 2 else {},
+                        {e: kruskal(group) for e, group in by_experiment(runs).items()})
 
 
 def kruskal_lines(results: dict[str, KruskalResult], alpha: float) -> list[str]:
@@ -110,8 +124,11 @@ def kruskal_lines(results: dict[str, KruskalResult], alpha: float) -> list[str]:
     return lines + [""]
 
 
-def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figure: Optional[str] = None) -> str:
-    """Thesis-style FAD, MSE, L1 and clustering tables plus the Kruskal–Wallis results, as markdown."""
+def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figure: Optional[str] = None,
+                        tests: Optional[KruskalTests] = None) -> str:
+    """Thesis-style FAD, MSE, L1 and clustering tables plus the Kruskal–Wallis results (`tests`, computed
+    here if not given), as markdown."""
+    tests = tests or kruskal_tests(runs)
     by_case = {r.name: r.metrics for r in runs}
     lines = ["# Comparison of evaluated runs", "",
              "Best value per column in **bold** (↓ lower is better, ↑ higher is better); — = not computed.", "",
@@ -131,16 +148,16 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
     if figure:
         lines += [f"![L1 distributions]({figure})", ""]
     lines += ["## Kruskal–Wallis H-test on the L1 distributions", ""]
-    if len(runs) >= 2:
-        results = kruskal(runs)
+    if tests.overall:
         lines += [f"Per feature, across the {len(runs)} runs' per-example L1 errors; effect size ε² = H / (n − 1) "
                   "(negligible < 0.01 ≤ small < 0.08 ≤ medium < 0.26 ≤ large).", "",
-                  *kruskal_lines(results, alpha)]
+                  *kruskal_lines(tests.overall, alpha)]
         groups = by_experiment(runs)
-        if groups and list(groups.values()) != [list(runs)]:
+        if groups and list(groups.values()) != [list(runs)]:  # Within one experiment only: the test above.
             for experiment, group in groups.items():
                 lines += [f"### Within {experiment} (the thesis's test: its losses, one experiment at a time)", "",
-                          f"Across {', '.join(r.name for r in group)}.", "", *kruskal_lines(kruskal(group), alpha)]
+                          f"Across {', '.join(r.name for r in group)}.", "",
+                          *kruskal_lines(tests.within[experiment], alpha)]
     else:
         lines += ["Needs at least two runs.", ""]
     lines += ["## Against baselines", "", baseline_table(by_case), "",
