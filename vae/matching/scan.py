@@ -36,7 +36,7 @@ def scan_column(problem: Problem, target: jnp.ndarray, noise: jnp.ndarray, patch
     grid = np.tile(patch, (len(values01), 1))
     grid[:, col] = values01
     d = np.asarray(distances(problem, jnp.asarray(grid), target, noise))
-    i = int(np.nanargmin(np.where(np.isfinite(d), d, np.inf)))
+    i = int(np.argmin(np.where(np.isfinite(d), d, np.inf)))  # nan (a failed render) never wins
     return (grid[i], float(d[i])) if d[i] < distance else (patch, distance)
 
 
