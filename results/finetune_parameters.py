@@ -14,7 +14,6 @@ a uniform parameter). Prints markdown.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from vae import run_files  # noqa: E402
 from vae.presets import SPECTRAL_FROZEN_GROUPS  # noqa: E402
 
 GROUPS = (("pitch", lambda n: n in SPECTRAL_FROZEN_GROUPS["pitch"]),
@@ -31,28 +31,23 @@ GROUPS = (("pitch", lambda n: n in SPECTRAL_FROZEN_GROUPS["pitch"]),
           ("the rest", lambda n: True))
 
 
-def best_rows(metrics: Path) -> tuple[dict, dict]:
-    """(pretraining's best epoch, fine-tuning's best epoch) rows of a two-phase run's metrics.jsonl."""
-    rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if "val/per_param" in r]
+def best_rows(run: Path) -> tuple[dict, dict]:
+    """(pretraining's best epoch, fine-tuning's best epoch) records of a two-phase run's metrics.jsonl."""
+    rows = [r for r in run_files.read_metrics(run) if "val/per_param" in r]
     best = []
     for phase in ("pretrain", "finetune"):
         in_phase = [r for r in rows if r.get("phase_name") == phase]
         if not in_phase:
-            raise SystemExit(f"error: {metrics} has no '{phase}' epochs: give a run trained with --pretrain-epochs")
+            raise ValueError(f"{run} has no '{phase}' epochs with per-parameter errors: give a run directory "
+                             "trained with --pretrain-epochs")
         best.append(next(r for r in in_phase if r["epoch"] == in_phase[-1]["best_epoch"]))
     return best[0], best[1]
 
 
-def free_names(run: Path) -> list[str]:
-    """The run's free parameter names in column order (config.json)."""
-    return json.loads((run / "config.json").read_text())["free_names"]
-
-
 def report(run: Path, top: int) -> str:
     """Markdown: the run's per-group and per-parameter change from pretraining to fine-tuning."""
-    names = free_names(run)
-    pre, fine = best_rows(run / "metrics.jsonl")
+    names = run_files.load_config(run).free_names
+    pre, fine = best_rows(run)
     a, b = np.asarray(pre["val/per_param"]), np.asarray(fine["val/per_param"])
     mean_patch = np.asarray(pre["val/per_param_mean_patch"])
     change = b - a
@@ -79,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("runs", nargs="+", type=Path, help="run directories (runs/..., not their copies under results/)")
     p.add_argument("--top", type=int, default=6, help="parameters listed at each end (default: 6)")
     args = p.parse_args(argv)
-    for run in args.runs:
-        if not (run / "metrics.jsonl").is_file() or not (run / "config.json").is_file():
-            p.error(f"{run} has no metrics.jsonl and config.json: give a run directory")
-    print("\n".join(report(run, args.top) for run in args.runs))
+    try:
+        print("\n".join(report(run, args.top) for run in args.runs))
+    except (FileNotFoundError, ValueError) as e:  # run_files.RunFileError is a ValueError.
+        p.error(str(e))
     return 0
 
 

@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 from conftest import load_script
 
+from vae import data, presets, run_files
 from vae.data import parameter_subset
 
 
 def _two_phase_run(folder, names):
     """A run directory whose pretraining is best at epoch 2 and fine-tuning at epoch 1 of its phase."""
-    folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"free_names": list(names)}))
+    resolved = presets.resolve({"case": "Exp2-SCLP-ts", "objective": "improved-pretrained", "scale": "tiny"})
+    dataset = data.generate(data.DataConfig(16, (8, 4, 4)))
+    run_files.write_config(folder, presets.build_config(resolved, dataset, folder / "d.npz"))
     k = len(names)
     rows = []
     for phase, errors, best in (("pretrain", [0.08, 0.06, 0.07], 2), ("finetune", [0.05, 0.09], 1)):
@@ -20,7 +22,8 @@ def _two_phase_run(folder, names):
             per_param = np.full(k, e)
             if phase == "finetune":
                 per_param[names.index("keyboard/midi_f0")] = 0.2  # Fine-tuning hurts pitch, helps the rest.
-            rows.append({"phase_name": phase, "epoch": epoch, "best_epoch": best, "val/per_param": list(per_param),
+            rows.append({"phase": int(phase == "finetune"), "phase_name": phase, "epoch": epoch, "step": 10 * epoch,
+                         "best_epoch": best, "val/per_param": list(per_param),
                          "val/per_param_mean_patch": [1 / 12] * k, "val/param_error": float(per_param.sum()),
                          "val/mean_patch_error": k / 12})
     (folder / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -42,13 +45,12 @@ def test_finetune_parameters_compares_the_best_epochs_of_both_phases(tmp_path, c
     assert "| keyboard/midi_f0 | 0.0833 | 0.0600 | 0.2000 | +0.1400 |" in out
 
 
-def test_finetune_parameters_refuses_a_run_without_pretraining(tmp_path):
+def test_finetune_parameters_refuses_a_run_without_pretraining(tmp_path, capsys):
     script = load_script("finetune_parameters", "results")
     run = _two_phase_run(tmp_path / "run", parameter_subset().names)
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     (run / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows if r["phase_name"] == "finetune"))
-    with pytest.raises(SystemExit, match="no 'pretrain' epochs"):
-        script.main([str(run)])
-    with pytest.raises(SystemExit) as exit_info:
-        script.main([str(tmp_path / "nowhere")])
-    assert exit_info.value.code == 2
+    for bad, message in ((run, "no 'pretrain' epochs"), (tmp_path / "nowhere", "not a run directory")):
+        with pytest.raises(SystemExit) as exit_info:
+            script.main([str(bad)])
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
