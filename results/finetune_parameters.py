@@ -39,7 +39,7 @@ def best_rows(run: Path) -> tuple[dict, dict]:
         in_phase = [r for r in rows if r.get("phase_name") == phase]
         if not in_phase:
             raise ValueError(f"{run} has no '{phase}' epochs with per-parameter errors: give a run directory "
-                             "trained with --pretrain-epochs")
+                             "(runs/..., not its copy under results/, which drops them) trained with --pretrain-epochs")
         best.append(next(r for r in in_phase if r["epoch"] == in_phase[-1]["best_epoch"]))
     return best[0], best[1]
 
