@@ -31,7 +31,7 @@ import numpy as np
 from eval import spectral_metrics
 from eval.clustering import ClusteringConfig, cluster_latents, effective_config
 from eval.reconstruct import Reconstruction
-from vae import diagnostics, features, models
+from vae import diagnostics, features, models, sound_input
 from vae import run as run_lib
 
 BASELINES = {
@@ -72,11 +72,14 @@ def predictions(run: run_lib.LoadedRun, test: Reconstruction) -> dict[str, Recon
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
-def _sound_measures(true_audio, pred_audio, cfg: features.FeatureConfig):
-    def log_mag(a):
-        return jnp.log(features.magnitude(features.stft(a, cfg)) + LOG_FLOOR)
+def log_spectrum(audio, cfg: features.FeatureConfig):
+    """log(|STFT| + LOG_FLOOR) of audio [..., n] -> [..., frames, bins]: the log-spectral distance's spectrum."""
+    return jnp.log(features.magnitude(features.stft(audio, cfg)) + LOG_FLOOR)
 
-    lsd = jnp.mean(jnp.abs(log_mag(true_audio) - log_mag(pred_audio)), axis=(-2, -1))
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _sound_measures(true_audio, pred_audio, cfg: features.FeatureConfig):
+    lsd = jnp.mean(jnp.abs(log_spectrum(true_audio, cfg) - log_spectrum(pred_audio, cfg)), axis=(-2, -1))
     rms = lambda a: jnp.sqrt(jnp.mean(jnp.square(a), axis=-1))  # noqa: E731
     return lsd, rms(true_audio), rms(pred_audio)
 
@@ -101,8 +104,9 @@ def summarize_measures(m: dict[str, np.ndarray]) -> dict[str, float]:
 
 def parameter_record(run: run_lib.LoadedRun, x: np.ndarray) -> dict:
     """Diagnostics (`vae.diagnostics`) of the model and of its untrained twin on patches x [n, k]."""
-    model = diagnostics.diagnose(run.config.model, run.params["params"], x, run.dataset.train)
-    untrained = diagnostics.diagnose(run.config.model, untrained_run(run).params["params"], x, run.dataset.train)
+    inputs = sound_input.encoder_inputs(run.config, x)
+    model = diagnostics.diagnose(run.config.model, run.params["params"], x, run.dataset.train, inputs)
+    untrained = diagnostics.diagnose(run.config.model, untrained_run(run).params["params"], x, run.dataset.train, inputs)
     return {
         "names": list(run.config.free_names),
         "model": {"param_error": model.param_error, "active_units": model.active_units, "kl_total": model.kl,

@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from eval import tables
+from eval import organization, tables
 from eval.spectral_metrics import METRIC_FEATURES
 from eval.stats import SMALL_MEDIUM_LARGE, KruskalResult, kruskal_per_feature
 
@@ -165,6 +165,12 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
               "mean patch: the training mean for every patch. LSD: log-spectral distance (`eval.baselines`); "
               "shuffled: another test patch's sound. Active units: latent dimensions whose mean varies (Var > 0.01).",
               ""]
+    lines += ["## Does the latent space organize sound?", "", organization_table(by_case), "",
+              "Neighbour ratio: mean log-spectral distance of random test-sound pairs over that between each sound "
+              "and its 5 nearest neighbours in the embedding (1: no closer than random; higher: similar sounds sit "
+              "together), for the model's encoder means and, on the same sounds, the raw parameters, their PCA at "
+              "the latent width and MFCC statistics (no generator). Path: summed LSD along a straight latent path "
+              "over its end points' (1: steady). Reconstruction: 1 - LSD / the mean patch's LSD.", ""]
     lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", tables.clustering_table(by_case), ""]
     settings = {r.name: r.metrics["clustering"].get("config") for r in runs}
     lines += ["Clustering settings: " + "; ".join(
@@ -190,6 +196,23 @@ def baseline_table(by_case: dict[str, dict]) -> str:
                             snd["mean_patch"]["lsd_mean"], snd["shuffled"]["lsd_mean"],
                             snd["model"]["rms_ratio_median"], snd["model"]["silent_fraction"],
                             p["model"]["active_units"]]))
+    return tables.markdown_table("Case", columns, rows)
+
+
+def organization_table(by_case: dict[str, dict]) -> str:
+    """One row per run: neighbour ratios of the model and its baselines, path smoothness and the reconstruction
+    margin over the mean patch (`eval.organization`)."""
+    names = ("model", "parameters", "pca", "mfcc_stats")
+    columns = [tables.Column(f"ratio {n}", "max" if n == "model" else None, "{:.3f}") for n in names]
+    columns += [tables.Column("path / ends", "min", "{:.3f}"), tables.Column("recon. nearer than mean patch", "max",
+                                                                             "{:+.1%}")]
+    rows = []
+    for name, m in by_case.items():
+        rec = m.get("organization") or {}
+        ratios = [rec["neighbours"][n]["ratio"] if "neighbours" in rec else None for n in names]
+        path = rec["paths"]["model"]["path_over_ends"] if "paths" in rec else None
+        margin = organization.reconstruction_margin(m.get("baselines"))
+        rows.append((name, [*ratios, path, margin["nearer"] if margin else None]))
     return tables.markdown_table("Case", columns, rows)
 
 

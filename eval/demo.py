@@ -1,13 +1,12 @@
-"""The main job (`make demo`): train a VAE that learns, evaluate it against its baselines, summarize.
+"""The main job (`make demo`): train a timbre space, evaluate it against its baselines, summarize.
 
-Trains Experiment 1's model (synth outside the model, SCLP on MFCC) at the quick scale (2,000
-patches at 8 kHz, 0.25 s) with the 'improved' objective into runs/demo, then evaluates it
-(`eval.pipeline`; FAD is skipped with instructions when the embedding weights are absent) and prints
-the model against the mean patch, an untrained model and shuffled sounds. The thesis's own objective
-(KL weight 1) collapses to the mean patch on this data (results/README.md); the improved one keeps the
-thesis's architecture, data and loss and weighs the KL by 0.01. The quick scale has 6 steps per epoch,
-so the learning rate is 1e-3 (the thesis's 1e-4 needs about ten times the epochs). A few minutes on
-2 CPU cores.
+Trains the timbre objective (`--objective timbre`: an encoder that hears each patch's sound, latent
+distances held to sound distances, a decoder to the synth's parameters; results/timbre.md) at the
+audible scale (10,000 patches at 16 kHz, 1 s) for at most `EPOCHS` epochs into runs/demo, evaluates it
+(`eval.pipeline`, FAD skipped unless its weights are present; the spectral tables on `TEST_LIMIT` test
+sounds, the organization measure on 1,000) and prints the model beside the mean patch, an untrained
+model, shuffled sounds, and, for the latent space, the raw parameters, their PCA and MFCC statistics.
+About five minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -16,12 +15,13 @@ import argparse
 import json
 from pathlib import Path
 
-from eval import baselines
+from eval import baselines, organization
 from eval.tables import format_value
 
 DEMO_RUN_DIR = Path("runs") / "demo"
-TRAIN_FLAGS = ("--scale", "quick", "--objective", "improved", "--loss", "sclp", "--feature", "mfcc", "--lr", "1e-3",
-               "--max-epochs", "400", "--patience", "30")
+EPOCHS = 60  # Where the validation objective has mostly flattened at this scale (results/timbre.md).
+TEST_LIMIT = 300  # Test sounds of the spectral tables (each rendered four times at 16 kHz x 1 s).
+TRAIN_FLAGS = ("--objective", "timbre", "--scale", "audible", "--max-epochs", str(EPOCHS))
 
 
 def summary(metrics: dict) -> list[str]:
@@ -36,6 +36,7 @@ def summary(metrics: dict) -> list[str]:
     lines.append(f"active latent units: {p['model']['active_units']} of {metrics['run']['latent_dim']} "
                  f"(total KL {p['model']['kl_total']:.3g} nats); best linear code of that width: parameter error "
                  f"{p['linear_code']['param_error']:.4g}")
+    lines += ["", *organization.summary_lines(metrics.get("organization", {}), b)]
     return lines
 
 
@@ -53,16 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     code = train_main(flags)
     if code != 0:
         return code
-    print(f"$ scripts/evaluate.py {out} --no-download", flush=True)
-    code = evaluate_main([str(out), "--no-download"])
+    eval_flags = [str(out), "--no-download", "--test-limit", str(TEST_LIMIT)]
+    print("$ scripts/evaluate.py", " ".join(eval_flags), flush=True)
+    code = evaluate_main(eval_flags)
     if code != 0:
         return code
     metrics = json.loads((out / "eval" / "metrics.json").read_text())
-    print(f"\n{metrics['run']['case'] or 'Experiment 1 model'}, improved objective, "
+    print(f"\ntimbre space ({metrics['run']['case'] or 'timbre objective'}), "
           f"{metrics['run']['checkpoint']} checkpoint (step {metrics['run']['step']}), "
           f"{metrics['spectral']['n']} test patches:")
     print("\n".join(summary(metrics)))
     print(f"\nreport (tables, figures, WAVs linked): {out / 'eval' / 'report.md'}")
     print(f"loss curve with diagnostics: {out / 'loss_curve.png'}; sounds: {out / 'eval' / 'sounds'}")
+    print(f"explore it: scripts/explore.py {out}  (or scripts/explore.py alone: the shipped model)")
     print(f"FAD: {metrics['fad']['status']}")
     return 0

@@ -33,9 +33,10 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from eval import baselines, frechet, report, showcase, spectral_metrics
+from eval import baselines, frechet, organization, report, showcase, spectral_metrics
 from eval.clustering import MIN_POINTS, ClusteringConfig, LatentClustering, cluster_training_latents
 from eval.embeddings.registry import EMBEDDING_MODELS
+from eval.organization import OrganizationConfig
 from eval.outputs import OutputDir, write_json, write_text
 from eval.reconstruct import (Reconstruction, audio_batches, limit_indices, make_voice, reconstruct_split,
                               subset_indices, subset_size)
@@ -67,6 +68,7 @@ class EvalConfig:
         indices, default a seeded draw).
       n_clusters_shown, sounds_per_cluster, fft_per_cluster: clusters of Fig. 5.9, WAVs written
         per cluster, sounds averaged per cluster (the thesis used 15).
+      organization: nearest-neighbour and latent-path measures (`eval.organization`).
       progress: tqdm bars.
     """
 
@@ -87,6 +89,7 @@ class EvalConfig:
     n_clusters_shown: int = 3
     sounds_per_cluster: int = 3
     fft_per_cluster: int = 15
+    organization: OrganizationConfig = OrganizationConfig()
     progress: bool = True
 
     def __post_init__(self):
@@ -297,6 +300,10 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
     with timer.stage("baselines"):
         baseline_record = _baselines(run, voice, test, errors, measures, latent, cfg)
 
+    with timer.stage("organization"):
+        # Its own draw of sounds (the first test patches, up to its max_sounds), whatever --test-limit says.
+        organization_record = organization.organization(run, voice, dataset.test, cfg.organization, cfg.batch_size)
+
     with timer.stage("figures_sounds"):
         examples = _examples(run, voice, test, errors, latent, cfg, seeds, out)
 
@@ -308,6 +315,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
                  "train_subset": {"n": 0 if train_subset is None else len(train_subset), "of": len(dataset.train),
                                   "fraction": cfg.train_fraction, "seed": seeds["train_subset"]}},
         "baselines": baseline_record,
+        "organization": organization_record,
         "fad": fad,
         "spectral": _spectral_record(errors, test, run.config.loss.feature_config, out),
         "clustering": clustering,

@@ -6,7 +6,7 @@ linked relative to the report's folder. `SECTIONS` lists the section headings in
 
 from __future__ import annotations
 
-from eval import baselines
+from eval import baselines, organization
 from eval.embeddings.registry import EMBEDDING_MODELS, TORCH_EXTRA_MESSAGE
 from eval.embeddings.weights import DEFAULT_DIR, ENV_VAR, KNOWN_WEIGHTS
 from vae.diagnostics import ACTIVE_UNIT_VARIANCE
@@ -79,6 +79,36 @@ def _baselines(m: dict) -> list[str]:
         rows.insert(0, ("model's latent means", [model["n_clusters"], model["n_noise"], model["dbcv"]]))
         lines += ["", "Clustering, same points and settings:", "",
                   markdown_table("points clustered", [Column("clusters"), Column("noise"), Column("DBCV")], rows)]
+    return lines
+
+
+def _organization(m: dict) -> list[str]:
+    lines = ["## Does the latent space organize sound?", ""]
+    rec = m.get("organization")
+    if rec is None or "neighbours" not in rec:
+        return lines + [f"Not measured ({(rec or {}).get('status', 'an evaluation from before this measure')})."]
+    lines += [f"For each of {rec['n_sounds']} test sounds, its {rec['k']} nearest neighbours in each embedding: the "
+              f"mean log-spectral distance (LSD) of {rec['random_pairs']} random pairs ({rec['random_lsd']:.4g}) over "
+              "the mean LSD to the neighbours. 1: neighbours sound no closer than random pairs; higher: similar "
+              "sounds sit together. The model's row is its encoder means; the others are baselines on the same "
+              "sounds.", "",
+              markdown_table("embedding", [Column("neighbour ratio", "max", "{:.3f}"), Column("neighbour LSD", "min",
+                                                                                               "{:.4g}")],
+                             organization.neighbour_rows(rec)), ""]
+    p = rec["paths"]
+    lines += [f"Latent paths: {p['n']} straight paths between test sounds' codes in {p['steps']} steps, decoded and "
+              "rendered; the summed LSD of consecutive steps over the end points' LSD (1: the sound moves steadily) "
+              "and the largest step's share of the path, beside straight paths in parameter space between the same "
+              "decoded ends.", "",
+              markdown_table("path", [Column("path / end-point LSD", "min", "{:.3f}"),
+                                      Column("largest step share", "min", "{:.3f}")],
+                             [(name, [p[name]["path_over_ends"], p[name]["largest_step_share"]])
+                              for name in ("model", "parameters")])]
+    margin = organization.reconstruction_margin(m.get("baselines"))
+    if margin:
+        lines += ["", f"Reconstructions: LSD {margin['model']:.4g} against {margin['mean_patch']:.4g} for the mean "
+                      f"patch ({margin['nearer']:+.1%} nearer the targets) and {margin['shuffled']:.4g} for shuffled "
+                      "sounds."]
     return lines
 
 
@@ -233,7 +263,7 @@ def markdown(m: dict) -> str:
     parts = [f"# Evaluation of {_case(m)}", "",
              f"`{m['run']['dir']}`, {m['run']['checkpoint']} checkpoint. All numbers are also in "
              f"[metrics.json](metrics.json).", ""]
-    for section in (_run, _baselines, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,
+    for section in (_run, _baselines, _organization, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,
                     _memory, _files):
         parts += section(m) + [""]
     return "\n".join(parts)

@@ -71,7 +71,8 @@ def train_main(argv: list[str] | None = None) -> int:
 # flag (the configuration classes check again, in their own terms). Floats must also be finite.
 AT_LEAST = {1: ("batch_size", "latent", "hidden", "max_epochs", "patience", "sample_rate", "control_rate",
                 "n_patches", "split", "checkpoint_every", "lr_decay_every"),
-            0: ("pretrain_epochs", "kl_warmup_epochs", "lr_decay_start", "alpha", "free_bits", "mss_weight", "beta")}
+            0: ("pretrain_epochs", "kl_warmup_epochs", "lr_decay_start", "alpha", "free_bits", "mss_weight", "beta",
+                "distance_weight")}
 ABOVE_0 = ("lr", "kl_weight", "buffer_seconds", "lr_decay_factor", "ratio")
 
 

@@ -102,6 +102,9 @@ class LossConfig:
         decoded values pass `stop_gradient` on the way into the synth (the parameter loss still trains
         them). The spectral gradient misleads for pitch farther than about a semitone
         (benchmarks/RESULTS.md), so the synth head can leave pitch to the parameter loss. (): none.
+      distance_weight: weight of the distance-preservation term (`losses.distance_preservation`): latent
+        distances between encoded sounds held to their log-mel distances, so that sounds that are close sit
+        close; needs an encoder that hears (`ModelConfig.sound_input`). 0: off.
     """
 
     spectral: str = "sclp"
@@ -115,6 +118,7 @@ class LossConfig:
     spectral_reduction: str = "example"
     mss_weight: float = 0.0
     spectral_frozen: tuple[str, ...] = ()
+    distance_weight: float = 0.0
 
     @property
     def batch_convergence(self) -> bool:
@@ -126,9 +130,9 @@ class LossConfig:
             raise ValueError(f"kl_weight must be > 0, got {self.kl_weight}")
         if self.spectral_reduction not in losses.REDUCTIONS:
             raise ValueError(f"unknown spectral reduction {self.spectral_reduction!r}; valid: {list(losses.REDUCTIONS)}")
-        if self.kl_warmup_epochs < 0 or self.free_bits < 0 or self.mss_weight < 0:
-            raise ValueError(f"kl_warmup_epochs, free_bits and mss_weight must be >= 0, got "
-                             f"{self.kl_warmup_epochs}, {self.free_bits}, {self.mss_weight}")
+        if self.kl_warmup_epochs < 0 or self.free_bits < 0 or self.mss_weight < 0 or not self.distance_weight >= 0:
+            raise ValueError(f"kl_warmup_epochs, free_bits, mss_weight and distance_weight must be >= 0, got "
+                             f"{self.kl_warmup_epochs}, {self.free_bits}, {self.mss_weight}, {self.distance_weight}")
         if self.spectral not in losses.SPECTRAL_LOSSES:
             raise ValueError(f"unknown spectral loss {self.spectral!r}; valid: {sorted(losses.SPECTRAL_LOSSES)}")
         if self.feature not in features.FEATURES:
@@ -168,6 +172,9 @@ class RunConfig:
         unknown = [n for n in self.loss.spectral_frozen if n not in self.free_names]
         if unknown:
             raise ValueError(f"spectral_frozen names {unknown}, which are not free parameters of this run")
+        if self.loss.distance_weight and not self.model.hears:
+            raise ValueError("--distance-weight holds latent distances to sound distances, which needs an encoder "
+                             "that hears the sound: add --sound-input (or use --objective timbre), or drop it")
         if self.model.n_params != len(self.free_names):
             raise ValueError(f"model has {self.model.n_params} inputs but {len(self.free_names)} free parameters")
         if not self.phases:
