@@ -12,7 +12,7 @@ import math
 import sys
 from pathlib import Path
 
-from vae import data, presets, run_files, train
+from vae import data, limits, presets, run_files, train
 from vae.help import EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, check_writable_dir, os_error_message
 
 
@@ -76,13 +76,15 @@ ABOVE_0 = ("lr", "kl_weight", "buffer_seconds", "lr_decay_factor", "ratio")
 
 
 def check_settings(settings: dict) -> None:
-    """Raises ValueError naming the flag of the first numeric setting out of its range (`AT_LEAST`, `ABOVE_0`)."""
+    """Raises ValueError naming the flag of the first numeric setting out of its range (`AT_LEAST`, `ABOVE_0`,
+    and the upper bounds of `vae.limits`)."""
     bounds = {k: (low, ">=") for low, keys in AT_LEAST.items() for k in keys} | {k: (0, ">") for k in ABOVE_0}
     for key, (low, op) in bounds.items():
         value = settings.get(key)
         for value in (v for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None):
             if not (math.isfinite(value) and (value > low if op == ">" else value >= low)):
                 raise ValueError(f"--{key.replace('_', '-')} must be a finite number {op} {low}, got {value!r}")
+    limits.check_settings(settings)
 
 
 def _start(p: argparse.ArgumentParser, args: dict, devices, quiet: bool):

@@ -29,7 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, ParameterSubset, parameter_range, random_params
-from vae import atomic
+from vae import atomic, limits
 
 FORMAT = "jaxsynth-vae-dataset/1"
 SPLITS = ("train", "val", "test")
@@ -69,6 +69,7 @@ class DataConfig:
     all_params: bool = False
 
     def __post_init__(self):
+        limits.check_size("--n-patches", self.n_patches, limits.MAX_PATCHES)
         if len(self.split) != 3 or min(self.split) < 1 or sum(self.split) != self.n_patches:
             raise ValueError(
                 f"split {tuple(self.split)} (--split) must be three positive sizes (train, val, test) "
