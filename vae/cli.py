@@ -149,6 +149,9 @@ def make_dataset_parser() -> argparse.ArgumentParser:
                    help=f"all {data.n_free(True)} parameters instead of the thesis's {data.n_free()}")
     p.add_argument("--out", help="output path without suffix (default data/voice<k>_<split>_seed<s>)")
     p.add_argument("--check", metavar="FILE", help="only load and validate FILE (.npz or .json)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing dataset of that name (runs trained on it then refuse to resume or "
+                        "evaluate: they record its fingerprint)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -162,8 +165,14 @@ def make_dataset_main(argv: list[str] | None = None) -> int:
             print(f"{args.check}: ok, {dataset.size} parameters, counts {dataset.counts}, seed {dataset.seed}")
             return 0
         config = data.DataConfig(args.n_patches, tuple(args.split), args.seed, args.all_params)
-        dataset = data.generate(config)
         out = args.out or data.default_path(config)
+        existing = [str(f) for f in data.paths(out) if f.exists()]
+        if existing and not args.overwrite:
+            print(f"error: {', '.join(existing)} already exist(s); runs trained on a dataset need it unchanged: "
+                  "choose another --out, or pass --overwrite to replace it", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        check_writable_dir(data.paths(out)[0].parent, "--out")
+        dataset = data.generate(config)
         npz, js = data.save(dataset, out, progress=not args.quiet)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

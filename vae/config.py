@@ -141,7 +141,8 @@ class RunConfig:
 
     Attributes:
       model, synth, loss, phases: architecture, synth settings, loss terms, training phases.
-      data: how the dataset was drawn; dataset_path: the .npz file trained on.
+      data: how the dataset was drawn; dataset_path: the .npz file trained on; dataset_sha256: its
+        `vae.data.fingerprint`, checked on resume and evaluation (None in runs made before it was recorded).
       free_names, fixed: the parameter subset (free names in column order; frozen
         (name, value in [0, 1]) pairs).
       seed: model init, per-step RNG and data order; noise_seed: the synth's noise rows.
@@ -163,6 +164,7 @@ class RunConfig:
     case: Optional[str] = None
     scale: str = "thesis"
     objective: str = "thesis"
+    dataset_sha256: Optional[str] = None
 
     def __post_init__(self):
         unknown = [n for n in self.loss.spectral_frozen if n not in self.free_names]
