@@ -139,26 +139,47 @@ def compare_main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.names and len(args.names) != len(args.runs):
         p.error(f"--names needs one name per run ({len(args.runs)}), got {len(args.names)}")
+    out = Path(args.out)
+    figure, summary_file = out.with_name(f"{out.stem}_l1.png"), out.with_suffix(".json")
+    if len({out, figure, summary_file}) < 3:
+        p.error(f"--out {out}: the markdown needs a name of its own (the figure goes to {figure.name} and the JSON "
+                f"summary to {summary_file.name} beside it); give a .md file")
     from eval import compare, figures
     from vae.atomic import write_text
 
     try:
         names = args.names or [None] * len(args.runs)
-        runs = compare.unique_names([compare.load_evaluation(r, n) for r, n in zip(args.runs, names)])
-    except (FileNotFoundError, KeyError, ValueError) as e:
+        folders = [compare.eval_dir_of(r) for r in args.runs]
+        for i, folder in enumerate(folders):
+            twice = [args.runs[j] for j, f in enumerate(folders[:i]) if f.resolve() == folder.resolve()]
+            if twice:
+                raise ValueError(f"{args.runs[i]} and {twice[0]} are the same evaluation ({folder}); compare "
+                                 "different runs")
+        runs = compare.unique_names([_load_evaluation(f, n) for f, n in zip(folders, names)])
+    except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    out = Path(args.out)
-    figure = out.with_name(f"{out.stem}_l1.png")
     tests = compare.kruskal_tests(runs)
     summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, **tests.as_json(args.alpha)}
     try:
         figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure,
                                            "Per-example L1 errors on the test set")
         write_text(out, compare.comparison_markdown(runs, args.alpha, figure.name, tests))
-        write_text(out.with_suffix(".json"), json.dumps(summary, indent=2) + "\n")
+        write_text(summary_file, json.dumps(summary, indent=2) + "\n")
     except OSError as e:
         print(f"error: {os_error_message(e, 'choose another --out or fix the permissions')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"wrote {out}, {figure}, {out.with_suffix('.json')}")
+    print(f"wrote {out}, {figure}, {summary_file}")
     return 0
+
+
+def _load_evaluation(folder: Path, name: str | None):
+    """`compare.load_evaluation`, a damaged metrics.json or error file (`[]`, a missing key, a bad .npy) turned into
+    one ValueError naming it and what to do."""
+    from eval import compare
+
+    try:
+        return compare.load_evaluation(folder, name)
+    except (KeyError, TypeError, AttributeError, ValueError, OSError) as e:
+        raise ValueError(f"{folder / 'metrics.json'} (or an error file it lists) is damaged or not an evaluation "
+                         f"({type(e).__name__}: {e}); run scripts/evaluate.py on the run again") from None
