@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from vae import data, limits, presets, run_files, train
-from vae.help import EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, check_writable_dir, os_error_message
+from vae.help import (EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, check_writable_dir, os_error_message,
+                      resource_problem)
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -46,18 +47,21 @@ def train_main(argv: list[str] | None = None) -> int:
                                  show_progress=not quiet, devices=devices)
         else:
             out, config, dataset = _start(p, args, devices, quiet)
-            result = train.train(config, out, dataset, show_progress=not quiet, devices=devices)
+            made = not out.exists()
+            try:
+                result = train.train(config, out, dataset, show_progress=not quiet, devices=devices)
+            except Exception as e:
+                if resource_problem(e) and _discard_unstarted(out, made):
+                    print(f"error: {resource_problem(e)} before the first checkpoint; the run's files were removed: "
+                          "free memory or space (or lower --batch-size / the model's size) and start again",
+                          file=sys.stderr)
+                    return EXIT_BAD_INPUT
+                raise
     except train.NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_NON_FINITE
-    except (ValueError, FileNotFoundError, FileExistsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as e:  # Permissions, a full disk, a file where a folder belongs.
-        hint = (f"finished epochs are kept: fix it and continue with --resume --out {out}"
-                if out is not None and run_files.RunPaths(out).config.exists() else "choose another --out")
-        print(f"error: {os_error_message(e, hint)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except Exception as e:
+        return _training_error(e, out)
     paths = run_files.RunPaths(result.run_dir)
     best = "n/a (no epoch finished)" if result.best_val is None else f"{result.best_val:.6g}"
     print(f"done: {result.step} steps, best val objective {best}")
@@ -65,6 +69,39 @@ def train_main(argv: list[str] | None = None) -> int:
                         ("loss curve", paths.curve)):
         print(f"  {label:12s} {path}")
     return 0
+
+
+def _training_error(e: Exception, out: Path | None) -> int:
+    """One line on stderr for a failed start or resume, with what to do; the exit status (re-raises the unexpected).
+    Out of memory and a full disk (`resource_problem`, also when orbax or XLA wrap them) say to --resume."""
+    resume = (f"finished epochs are kept: fix it and continue with --resume --out {out}"
+              if out is not None and run_files.RunPaths(out).config.exists() else "choose another --out")
+    if resource_problem(e):
+        first = str(e).splitlines()[0][:160] if str(e) else ""
+        print(f"error: {resource_problem(e)} ({type(e).__name__}: {first}); free memory or disk space; {resume}",
+              file=sys.stderr)
+    elif isinstance(e, (ValueError, FileNotFoundError, FileExistsError)):
+        print(f"error: {e}", file=sys.stderr)
+    elif isinstance(e, OSError):  # Permissions, a file where a folder belongs.
+        print(f"error: {os_error_message(e, resume)}", file=sys.stderr)
+    else:
+        raise e
+    return EXIT_BAD_INPUT
+
+
+def _discard_unstarted(out: Path, made: bool) -> bool:
+    """Deletes a new run that failed before its first checkpoint: its own files (`run_files.clear_run`), and the
+    folder when this start made it. False (nothing deleted) once a checkpoint exists or the folder is not a run's."""
+    latest = run_files.RunPaths(out).checkpoints / "latest"
+    if latest.is_dir() and any(p.name.isdigit() for p in latest.iterdir()):
+        return False
+    try:
+        run_files.clear_run(out)
+        if made:
+            out.rmdir()
+    except (run_files.RunFileError, OSError):
+        return False
+    return True
 
 
 # Lower bounds of the numeric training settings, checked on the resolved flags so that an error names the
