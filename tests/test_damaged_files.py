@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from eval import cli as eval_cli
 from eval import reference
@@ -69,11 +70,7 @@ def test_truncated_checkpoint_data_is_named_on_evaluate(tiny_run, tmp_path, caps
 
 
 def _compare(argv, capsys) -> tuple[int, str]:
-    try:
-        code = eval_cli.compare_main(argv)
-    except SystemExit as e:
-        code = e.code
-    return code, capsys.readouterr().err
+    return run_cli(eval_cli.compare_main, argv, capsys)
 
 
 def test_compare_names_a_metrics_json_that_is_not_an_evaluation(tmp_path, capsys):
