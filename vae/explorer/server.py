@@ -47,8 +47,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")  # Host headers acce
 
 
 def is_loopback(host: str) -> bool:
-    """Whether --host reaches only this machine: every address it resolves to is loopback (127.1, 127.0.0.2,
-    ::1, localhost and names mapped to them included; resolving a spelling asks no server)."""
+    """Whether --host reaches only this machine: every address the system resolves it to is loopback (127.1,
+    127.0.0.2, ::1, localhost and names mapped to them included)."""
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError):
