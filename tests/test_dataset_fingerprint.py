@@ -79,14 +79,17 @@ def test_check_refuses_complex_values(tmp_path, capsys):
     assert code == 2 and "complex64" in err and str(tmp_path / "complex.npz") in err
 
 
-@pytest.mark.parametrize("defect", ["truncated", "counts_scalar", "seed_text", "json_no_parameters",
+@pytest.mark.parametrize("defect", ["corrupt", "counts_scalar", "seed_text", "json_no_parameters",
                                     "json_counts_list"])
 def test_damaged_dataset_files_are_one_named_error(tmp_path, capsys, defect):
     npz, js = data.save(data.generate(data.DataConfig(8, (6, 1, 1))), tmp_path / "good", progress=False)
     arrays, doc = dict(np.load(npz)), json.loads(js.read_text())
     path = tmp_path / ("bad.json" if defect.startswith("json") else "bad.npz")
-    if defect == "truncated":
-        path.write_bytes(npz.read_bytes()[: npz.stat().st_size * 2 // 3])
+    if defect == "corrupt":  # Bytes in the middle of an array flipped: the zip's CRC check fails on reading it.
+        raw = bytearray(npz.read_bytes())
+        middle = raw.index(b"train.npy") + 200
+        raw[middle:middle + 16] = bytes(255 - b for b in raw[middle:middle + 16])
+        path.write_bytes(bytes(raw))
     elif defect in ("counts_scalar", "seed_text"):
         arrays.update(counts=np.array(6)) if defect == "counts_scalar" else arrays.update(seed=np.array("zero"))
         np.savez(path, **arrays)
