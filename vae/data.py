@@ -411,7 +411,8 @@ def check_same(dataset: Dataset, drawn: DataConfig, names: tuple[str, ...], sha2
     if differences:
         raise DatasetError(f"{source} is not the dataset the run was trained on: it has {differences[0]}; it was "
                            "changed or overwritten since: restore it, or make it again with scripts/make_dataset.py "
-                           f"--seed {drawn.seed} --n-patches {drawn.n_patches} --split {' '.join(map(str, drawn.split))}"
+                           f"--seed {drawn.seed} --n-patches {drawn.n_patches} "
+                           f"--split {' '.join(map(str, drawn.split))}"
                            + (" --all-params" if drawn.all_params else ""))
 
 
