@@ -54,9 +54,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=_positive(float), default=60.0, metavar="SECONDS",
                    help="search time in all, counted from when the target is loaded: the method gets "
                         f"{round(100 * (1 - REFERENCE_SHARE))}%% of it and the random-search reference the rest "
-                        "(each with its compilation; the reference stops early when its time is up); loading jax "
-                        "and the target before and writing the outputs after (a few seconds) come on top; a bar "
-                        "shows the time (default 60)")
+                        "(each with its compilation; the reference stops early when its time is up); the first "
+                        "round of each runs to its end even past its share (compiling it takes a few seconds, more "
+                        "on a busy CPU), and loading jax and the target before and writing the outputs after come "
+                        "on top; bars show the time (default 60)")
     p.add_argument("--starts", type=_positive(int), default=32,
                    help="starts descended as one batch, or CMA-ES's population per generation (default 32)")
     p.add_argument("--sample-rate", type=_positive(int), default=16000, metavar="HZ",
