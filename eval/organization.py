@@ -20,13 +20,12 @@ the same two decoded patches.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from sklearn.decomposition import PCA
 
 from eval import baselines
 from eval.reconstruct import render_rows
+from eval.settings import OrganizationConfig
 from vae import features
 from vae import run as run_lib
 
@@ -37,24 +36,6 @@ EMBEDDINGS = {
     "untrained": "the untrained model's encoder means",
     "mfcc_stats": "MFCC mean+std per sound (no generator)",
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class OrganizationConfig:
-    """k: neighbours per sound; max_sounds: test sounds scored (the first ones); random_pairs: pairs the
-    random-pair LSD averages; paths, steps: latent paths and steps per path of the smoothness measure."""
-
-    k: int = 5
-    max_sounds: int = 1000
-    random_pairs: int = 5000
-    paths: int = 16
-    steps: int = 8
-    seed: int = 0
-
-    def __post_init__(self):
-        for name in ("k", "max_sounds", "random_pairs", "paths", "steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"OrganizationConfig.{name} must be >= 1, got {getattr(self, name)}")
 
 
 def pair_lsd(spectra: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 512) -> np.ndarray:

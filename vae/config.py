@@ -145,7 +145,8 @@ class RunConfig:
 
     Attributes:
       model, synth, loss, phases: architecture, synth settings, loss terms, training phases.
-      data: how the dataset was drawn; dataset_path: the .npz file trained on.
+      data: how the dataset was drawn; dataset_path: the .npz file trained on; dataset_sha256: its
+        `vae.data.fingerprint`, checked on resume and evaluation (None in runs made before it was recorded).
       free_names, fixed: the parameter subset (free names in column order; frozen
         (name, value in [0, 1]) pairs).
       seed: model init, per-step RNG and data order; noise_seed: the synth's noise rows.
@@ -167,6 +168,7 @@ class RunConfig:
     case: Optional[str] = None
     scale: str = "thesis"
     objective: str = "thesis"
+    dataset_sha256: Optional[str] = None
 
     def __post_init__(self):
         unknown = [n for n in self.loss.spectral_frozen if n not in self.free_names]
@@ -202,23 +204,42 @@ def from_json(text: str) -> RunConfig:
 
 
 def _build(tp, value):
-    """JSON value -> instance of type `tp` (dataclasses, Optional, tuples, scalars)."""
+    """JSON value -> instance of type `tp` (dataclasses, Optional, tuples, scalars); TypeError naming the field
+    and the type it needs when the value has another (a hand-edited "latent": "8" fails here, not in training)."""
     if dataclasses.is_dataclass(tp):
+        _expect(value, dict, tp.__name__)
         hints = typing.get_type_hints(tp)
         names = {f.name for f in dataclasses.fields(tp)}
         unknown = set(value) - names
         if unknown:
             raise ValueError(f"unknown {tp.__name__} fields {sorted(unknown)}")
-        return tp(**{k: _build(hints[k], v) for k, v in value.items()})
+        built = {}
+        for k, v in value.items():
+            try:
+                built[k] = _build(hints[k], v)
+            except TypeError as e:
+                raise TypeError(f"{tp.__name__}.{k}: {e}") from None
+        return tp(**built)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         if value is None:
             return None
         return _build(next(a for a in args if a is not type(None)), value)
     if origin is tuple:
+        _expect(value, list, "list")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_build(args[0], v) for v in value)
+        if len(value) != len(args):
+            raise TypeError(f"expected a list of {len(args)} values, got {len(value)}")
         return tuple(_build(a, v) for a, v in zip(args, value))
     if tp is float:
+        _expect(value, (int, float), "number")
         return float(value)
+    if tp in (int, str, bool):
+        _expect(value, tp, tp.__name__)
     return value
+
+
+def _expect(value, kinds, name: str) -> None:
+    if not isinstance(value, kinds) or (isinstance(value, bool) and kinds is not bool):
+        raise TypeError(f"expected {name}, got {type(value).__name__} {json.dumps(value)[:40]}")

@@ -4,6 +4,8 @@ and how a file-system error is told to the user."""
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import os
 from pathlib import Path
 
@@ -15,6 +17,21 @@ def os_error_message(err: OSError, hint: str) -> str:
     """One line for a file-system error: the file, the reason, then `hint` (what to do)."""
     where = f" {err.filename}" if err.filename else ""
     return f"cannot write or read{where}: {err.strerror or err}; {hint}"
+
+
+def resource_problem(err: BaseException) -> str | None:
+    """'out of memory' or 'the disk is full' when `err` (or what it was raised from: orbax and XLA wrap them) is
+    a MemoryError, an XLA RESOURCE_EXHAUSTED or an ENOSPC; None for any other error."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        text = str(err)
+        if isinstance(err, MemoryError) or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text:
+            return "out of memory"
+        if getattr(err, "errno", None) == errno.ENOSPC or "No space left on device" in text:
+            return "the disk is full"
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def check_writable_dir(path: str | Path, flag: str) -> None:
@@ -44,3 +61,19 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             return text
         shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else default
         return f"{text} (default: {shown})".strip()
+
+
+def bounded(kind, low: float, high: float | None = None, low_open: bool = False):
+    """An argparse `type`: `kind` (int or float) of the text, finite, >= low (> low with `low_open`) and <= high;
+    argparse names the flag as typed ("argument --batch-size: must be >= 1, got 0") and exits 2 before any work."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if not (math.isfinite(value) and (value > low if low_open else value >= low)
+                and (high is None or value <= high)):
+            rng = f"{'>' if low_open else '>='} {low}" + ("" if high is None else f" and <= {high}")
+            raise argparse.ArgumentTypeError(f"must be {rng}, got {text}")
+        return value
+    return parse

@@ -440,6 +440,7 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
         case=resolved.case,
         scale=resolved.scale,
         objective=resolved.objective,
+        dataset_sha256=data_lib.fingerprint(dataset),
     )
 
 

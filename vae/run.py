@@ -66,11 +66,8 @@ def load_run(run_dir: str | Path, which: str = "best", dataset_path: str | Path 
     finally:
         manager.close()
     dataset = data_lib.load(dataset_path or config.dataset_path, progress=False)
-    if dataset.names != config.free_names:
-        raise data_lib.DatasetError(
-            f"dataset {dataset_path or config.dataset_path} has free parameters {list(dataset.names)}, "
-            f"not the run's {list(config.free_names)}"
-        )
+    data_lib.check_same(dataset, config.data, config.free_names, config.dataset_sha256,
+                        f"dataset {dataset_path or config.dataset_path}")
     return LoadedRun(run_dir, config, config.synth, config.subset(), {"params": params}, dataset, which, int(step))
 
 

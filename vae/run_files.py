@@ -184,7 +184,15 @@ def restore_checkpoint(manager: ocp.CheckpointManager, step: int | None = None, 
     items = {"params": ocp.args.StandardRestore(_abstract(params_like)), "progress": ocp.args.JsonRestore()}
     if opt_state_like is not None:
         items["opt_state"] = ocp.args.StandardRestore(_abstract(opt_state_like))
-    out = manager.restore(step, args=ocp.args.Composite(**items))
+    try:
+        out = manager.restore(step, args=ocp.args.Composite(**items))
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - orbax / TensorStore raise many kinds for a damaged or mismatched file.
+        raise RunFileError(f"checkpoint {Path(manager.directory) / str(step)} could not be read ({type(e).__name__}: "
+                           f"{str(e).splitlines()[0][:200] if str(e) else ''}): it is damaged, or config.json was "
+                           "changed since it was saved; restore both from a copy, or start the run over with "
+                           "--overwrite") from None
     params = out["params"] if params_like is None else _like(params_like, out["params"])
     opt_state = None if opt_state_like is None else _like(opt_state_like, out["opt_state"])
     return params, opt_state, out["progress"]

@@ -392,9 +392,8 @@ def check_start(config: RunConfig, dataset: data_lib.Dataset, devices: Optional[
     """Raises ValueError for what would stop `train` later (dataset, batch sizes, devices), so that a
     rejected start writes nothing."""
     data_lib.check_matches(dataset, config.model.n_params, f"dataset {config.dataset_path}")
-    if dataset.names != config.free_names:
-        raise data_lib.DatasetError(
-            f"dataset {config.dataset_path} frees {list(dataset.names)}, the run {list(config.free_names)}")
+    data_lib.check_same(dataset, config.data, config.free_names, config.dataset_sha256,
+                        f"dataset {config.dataset_path}")
     mesh = None if devices is None else sharding_lib.data_mesh(devices)
     for phase in config.phases:
         if phase.batch_size > len(dataset.train):
