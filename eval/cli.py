@@ -124,7 +124,8 @@ Kruskal–Wallis results as JSON (<stem>.json)."""
 def compare_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description="Compare evaluated SynthParam-VAE runs in thesis-style tables (chapter 5; best in bold),\n"
-                    "with Kruskal–Wallis tests on the per-example L1 errors.",
+                    "with Kruskal–Wallis tests on the per-example L1 errors. Runs that are not comparable\n"
+                    "(sample rate, length, features) get neither; silent or collapsed runs are marked, never bold.",
         epilog=COMPARE_EXAMPLES, formatter_class=HelpFormatter)
     p.add_argument("runs", nargs="+", help="run directories (with eval/metrics.json) or eval folders")
     p.add_argument("--out", default="compare.md", help="markdown file to write")
@@ -151,9 +152,11 @@ def compare_main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     figure = out.with_name(f"{out.stem}_l1.png")
     tests = compare.kruskal_tests(runs)
-    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, **tests.as_json(args.alpha)}
+    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, "not_comparable": compare.setting_mismatches(runs),
+               "not_a_result": {r.name: compare.failure(r) for r in runs if compare.failure(r)},
+               **tests.as_json(args.alpha)}
     try:
-        figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure,
+        figures.error_distributions_figure({compare.label(r): r.l1 for r in runs}, figure,
                                            "Per-example L1 errors on the test set")
         write_text(out, compare.comparison_markdown(runs, args.alpha, figure.name, tests))
         write_text(out.with_suffix(".json"), json.dumps(summary, indent=2) + "\n")
