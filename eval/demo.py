@@ -25,10 +25,11 @@ TRAIN_FLAGS = ("--scale", "quick", "--objective", "improved", "--loss", "sclp", 
 
 
 def summary(metrics: dict) -> list[str]:
-    """The lines the demo ends with: each metric of the model beside the baselines', and the latent space."""
+    """The lines the demo ends with: the verdict, each metric of the model beside the baselines', and the latent
+    space."""
     b = metrics["baselines"]
     header = f"{'metric':42s}" + "".join(f"{c:>13s}" for c in baselines.COLUMNS) + "  verdict"
-    lines = [header, "-" * len(header)]
+    lines = [f"Verdict: {baselines.verdict_sentence(b)}", "", header, "-" * len(header)]
     for label, values in baselines.table_rows(b):
         *numbers, verdict = values
         lines.append(f"{label:42s}" + "".join(f"{format_value(v, '{:.4g}'):>13s}" for v in numbers) + f"  {verdict}")

@@ -230,7 +230,7 @@ def _files(m: dict) -> list[str]:
 
 def markdown(m: dict) -> str:
     """The report of one evaluation's metrics (as `eval.pipeline.evaluate` returns them)."""
-    parts = [f"# Evaluation of {_case(m)}", "",
+    parts = [f"# Evaluation of {_case(m)}", "", f"**Verdict:** {baselines.verdict_sentence(m.get('baselines'))}", "",
              f"`{m['run']['dir']}`, {m['run']['checkpoint']} checkpoint. All numbers are also in "
              f"[metrics.json](metrics.json).", ""]
     for section in (_run, _baselines, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,

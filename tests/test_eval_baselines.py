@@ -75,3 +75,14 @@ def test_verdict_sentence_is_read_off_the_numbers():
     assert "beats it on no measure" in baselines.verdict_sentence(_record(6.0, 4.0, 2.0))
     assert baselines.verdict_sentence(_record(4.0, 2.0, 0.5, silent=0.9)).startswith("Not a result: the model is silent")
     assert baselines.verdict_sentence(None).startswith("No verdict")
+
+
+def test_demo_summary_opens_with_the_verdict():
+    from eval.demo import summary
+
+    record = _record(4.0, 2.0, 2.0)
+    record["parameters"]["model"].update(active_units=5, kl_total=12.0)
+    record["parameters"]["linear_code"] = {"param_error": 3.9}
+    lines = summary({"baselines": record, "run": {"latent_dim": 16}})
+    assert lines[0] == f"Verdict: {baselines.verdict_sentence(record)}" and "parameter error" in lines[0]
+    assert lines[-1].startswith("active latent units: 5 of 16")

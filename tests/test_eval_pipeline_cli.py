@@ -18,7 +18,7 @@ import soundfile as sf
 import torch
 from torch import nn
 
-from eval import frechet, report
+from eval import baselines, frechet, report
 from eval.pipeline import EvalConfig, evaluate
 from eval.spectral_metrics import METRIC_FEATURES
 
@@ -101,6 +101,7 @@ def test_evaluate_cli_end_to_end(tiny_run, tmp_path, monkeypatch):
     assert params["mean_patch"]["param_error"] > 0 and params["linear_code"]["param_error"] > 0
     assert set(b["clustering"]) == {"raw_parameters", "untrained_encoder"}
     assert "| parameter error (sum of squares, from mu) |" in text and "Clustering, same points and settings" in text
+    assert text.splitlines()[2] == f"**Verdict:** {baselines.verdict_sentence(b)}"  # The headline, from the numbers.
 
     # 2. In process, with a stand-in for VGGish and PANNs missing: FAD computed for the one network.
     monkeypatch.setattr(frechet, "load_embedders",
