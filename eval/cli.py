@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from vae.help import EXIT_BAD_INPUT, HelpFormatter, os_error_message
+from vae.help import EXIT_BAD_INPUT, HelpFormatter, Parser, os_error_message
 
 EVALUATE_EXAMPLES = """examples:
   %(prog)s runs/quick                                  # writes runs/quick/eval/report.md
@@ -24,11 +24,20 @@ EVALUATE_EXAMPLES = """examples:
 Stages and what they hold in memory: eval.pipeline; thesis settings are the defaults."""
 
 
+def _count_or_all(text: str) -> int | None:
+    """A positive count, or None for 'all'."""
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'all', got {text!r}")
+    return int(text)
+
+
 def evaluate_parser() -> argparse.ArgumentParser:
     from eval.pipeline import EvalConfig
 
     cfg = EvalConfig()
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Evaluate a SynthParam-VAE run (thesis section 4.2, chapter 5):\n"
                     "FAD, spectral MSE / L1, latent clustering, figures and sounds.",
         epilog=EVALUATE_EXAMPLES, formatter_class=HelpFormatter)
@@ -51,6 +60,8 @@ def evaluate_parser() -> argparse.ArgumentParser:
     fad.add_argument("--weights-dir", help="folder with the VGGish / PANNs checkpoints (else $JAXSYNTH_WEIGHTS_DIR, "
                                            "then ~/.cache/jaxsynth/weights)")
     fad.add_argument("--no-download", action="store_true", help="do not try to fetch missing checkpoints")
+    fad.add_argument("--fad-sounds", type=_count_or_all, default=cfg.fad_sounds, metavar="N|all",
+                     help="at most N sounds per FAD set (CDPAM: ~2.8 s per second of audio on 2 cores)")
     latent = p.add_argument_group("latent space")
     latent.add_argument("--umap-neighbors", type=int, default=cfg.clustering.n_neighbors,
                         help="UMAP neighbourhood size (lowered to n - 1 for fewer points)")
@@ -81,6 +92,7 @@ def eval_config(args: argparse.Namespace):
                                   min_samples=args.dbscan_min_samples, seed=args.seed)
     return EvalConfig(which=args.checkpoint, test_limit=args.test_limit, train_fraction=args.train_fraction,
                       cluster_fraction=args.cluster_fraction, batch_size=args.batch_size, fad=not args.no_fad,
+                      fad_sounds=args.fad_sounds,
                       weights_dir=args.weights_dir, download=not args.no_download, clustering=clustering,
                       seed=args.seed, n_examples=args.examples,
                       example_indices=tuple(args.example_indices) if args.example_indices else None,
@@ -122,7 +134,7 @@ Kruskal–Wallis results as JSON (<stem>.json)."""
 
 
 def compare_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Compare evaluated SynthParam-VAE runs in thesis-style tables (chapter 5; best in bold),\n"
                     "with Kruskal–Wallis tests on the per-example L1 errors. Runs that are not comparable\n"
                     "(sample rate, length, features) get neither; silent or collapsed runs are marked, never bold.",

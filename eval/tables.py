@@ -8,7 +8,7 @@ when the runs are not comparable).
 The thesis's result tables, from evaluation metrics (`metrics.json` of `eval.pipeline`), each
 taking {case name: metrics} (one row per case) and returning markdown:
 
-  fad_table         Tables 5.2/5.6/5.10: FAD (VGGish, PANNs) on the training subset and the test set
+  fad_table         Tables 5.2/5.6/5.10: FAD (VGGish, PANNs, CDPAM) on the training subset and the test set
   mse_table         Tables 5.3/5.7/5.11: STFT / MFCC / CQT MSE on the test set
   l1_table          median and mean per-example L1 on the test set
   clustering_table  Tables 5.4/5.8/5.12: clusters, noise points, DBCV
@@ -112,9 +112,11 @@ def _get(tree: dict, *keys):
 
 
 def fad_table(metrics: dict[str, dict], unranked: Collection[str] = ()) -> str:
-    """FAD per case: (train subset, test) x (VGGish, PANNs), lower is better."""
-    columns = [Column(f"{title} {m.title}", "min") for _, title in FAD_SETS for m in EMBEDDING_MODELS.values()]
-    rows = [(case, [_get(m, "fad", "scores", s, model) for s, _ in FAD_SETS for model in EMBEDDING_MODELS])
+    """FAD per case: (train subset, test) x the networks any case has scores of (else all), lower is better."""
+    used = [n for n in EMBEDDING_MODELS if any(_get(m, "fad", "scores", "test", n) is not None
+                                               for m in metrics.values())] or list(EMBEDDING_MODELS)
+    columns = [Column(f"{title} {EMBEDDING_MODELS[n].title}", "min") for _, title in FAD_SETS for n in used]
+    rows = [(case, [_get(m, "fad", "scores", s, n) for s, _ in FAD_SETS for n in used])
             for case, m in metrics.items()]
     return markdown_table("Case", columns, rows, unranked)
 

@@ -137,7 +137,7 @@ def test_missing_weights_are_reported_not_raised(tmp_path, monkeypatch):
 
     monkeypatch.delenv(weights.ENV_VAR, raising=False)
     monkeypatch.setattr(weights, "DEFAULT_DIR", tmp_path / "default")
-    models, skipped = frechet.load_embedders(tmp_path / "empty", download=False)
+    models, skipped = frechet.load_embedders(tmp_path / "empty", download=False, names=("vggish", "panns"))
     assert models == {} and set(skipped) == {"vggish", "panns"}
     assert "vggish-10086976.pth" in skipped["vggish"] and str(tmp_path / "empty") in skipped["vggish"]
 
