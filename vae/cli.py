@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from vae import data, presets, run_files, train
-from vae.help import EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, check_writable_dir, os_error_message
+from vae.help import EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, Parser, check_writable_dir, os_error_message
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -135,7 +135,7 @@ MAKE_DATASET_EXAMPLES = """examples:
 
 
 def make_dataset_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Generate a dataset of random Voice patches (thesis section 4.1) as NAME.json + NAME.npz.",
         epilog=MAKE_DATASET_EXAMPLES, formatter_class=HelpFormatter)
     defaults = data.DataConfig()

@@ -29,7 +29,7 @@ from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import data as data_lib
 from vae import features, losses
 from vae.features import FeatureConfig
-from vae.help import HelpFormatter
+from vae.help import HelpFormatter, Parser, did_you_mean
 from vae.models import OUTPUTS, ModelConfig
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 
@@ -147,7 +147,7 @@ def _lookup(kind: str, name: str, table: dict):
     for key in table:
         if key.lower() == name.lower():
             return key
-    raise ValueError(f"unknown {kind} {name!r}; valid: {', '.join(table)}")
+    raise ValueError(f"unknown {kind} {name!r}{did_you_mean(name, table)}; valid: {', '.join(table)}")
 
 
 DESCRIPTION = """Train a SynthParam-VAE.
@@ -191,8 +191,8 @@ def case_name(name: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The training CLI; absent flags are absent from the namespace (so presets can fill them)."""
-    p = argparse.ArgumentParser(description=DESCRIPTION, epilog=_epilog(), formatter_class=HelpFormatter,
-                                argument_default=argparse.SUPPRESS)
+    p = Parser(description=DESCRIPTION, epilog=_epilog(), formatter_class=HelpFormatter,
+               argument_default=argparse.SUPPRESS)
     run = p.add_argument_group("run")
     run.add_argument("--case", help=f"thesis case: {', '.join(CASES)}")
     run.add_argument("--scale", help=f"data/audio/epoch scale: {', '.join(SCALES)} (default thesis)")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vae import atomic
+from vae.help import Parser
 
 METHODS = ("direct", "cmaes", "latent", "random")
 
@@ -30,7 +33,7 @@ def _positive(kind):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="match.py",
         description="Sound matching: finds the torchsynth Voice patch whose render is closest to TARGET.wav "
                     "(any rate, channels, length) and writes DIR/patch.json, DIR/match.wav, DIR/target.wav, "
@@ -61,6 +64,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-torchsynth", action="store_true",
                    help="render the patch with torchsynth 1.0.2 (needs the torch extra) and print its distance to ours")
     return p
+
+
+@contextlib.contextmanager
+def budget_bar(desc: str, seconds: float):
+    """A progress bar (stderr) of a stage's elapsed time against its time budget in seconds."""
+    from tqdm.auto import tqdm
+
+    done = threading.Event()
+    with tqdm(total=round(seconds), desc=desc, unit="s", bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s",
+              leave=False) as bar:
+        def tick():
+            start = time.perf_counter()
+            while not done.wait(0.5):
+                bar.n = min(time.perf_counter() - start, seconds)
+                bar.refresh()
+
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
 
 def fail(message: str) -> int:
@@ -94,7 +120,7 @@ def main(argv=None) -> int:
     from vae.matching.direct import direct
     from vae.matching.latent import latent
     from vae.matching.problem import Problem
-    from vae.matching.random_search import random_search
+    from vae.matching.random_search import mean_patch_distance, random_search
 
     method = args.method or "direct"
     if method == "latent" and not args.run:
@@ -133,15 +159,17 @@ def main(argv=None) -> int:
     problem = Problem.create(synth, args.all_params, run.subset if run is not None else None)
     t0 = time.perf_counter()
     results = []
-    if method == "direct":
-        results.append(direct(problem, target, args.starts, args.budget, seed=args.seed))
-    elif method == "cmaes":
-        results.append(cmaes(problem, target, args.starts, args.budget, seed=args.seed))
-    elif method == "latent":
-        results.append(latent(problem, target, run, args.starts, args.budget, seed=args.seed))
+    searches = {"direct": lambda: direct(problem, target, args.starts, args.budget, seed=args.seed),
+                "cmaes": lambda: cmaes(problem, target, args.starts, args.budget, seed=args.seed),
+                "latent": lambda: latent(problem, target, run, args.starts, args.budget, seed=args.seed)}
+    if method in searches:
+        with budget_bar(f"{method} search (compiles first)", args.budget):
+            results.append(searches[method]())
     renders = results[0].renders if results else max(args.starts, int(args.budget * 200))
+    print(f"random search with the same {renders} renders (the baseline) ...", file=sys.stderr, flush=True)
     baseline = random_search(problem, target, renders, seed=args.seed + 1)
     results.append(baseline)
+    mean_patch = mean_patch_distance(problem, target)
     best = results[0]
     import jax.numpy as jnp
 
@@ -165,6 +193,8 @@ def main(argv=None) -> int:
         except ImportError as err:
             print(f"match.py: warning: --verify-torchsynth skipped: {err}", file=sys.stderr)
     seconds = time.perf_counter() - t0
+    print("spectral distances, lower is closer: random_search is the best of as many uniform random patches, "
+          "mean_patch every free parameter at 0.5")
     print(f"match: method={best.method} spectral_distance={best.distance:.4f} random_search={baseline.distance:.4f} "
-          f"renders={best.renders} seconds={seconds:.1f}")
+          f"mean_patch={mean_patch:.4f} renders={best.renders} seconds={seconds:.1f}")
     return 0
