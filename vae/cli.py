@@ -8,6 +8,7 @@ console scripts of pyproject.toml (`jaxsynth-train`, `jaxsynth-make-dataset`) an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 from pathlib import Path
@@ -35,18 +36,20 @@ def train_main(argv: list[str] | None = None) -> int:
         if args.get("resume"):
             if "out" not in args:
                 p.error("--resume needs --out RUN_DIR")
-            extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel"})
+            extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel", "tensorboard"})
             if extra:
                 flags = ", ".join("--" + k.replace("_", "-") for k in extra)
                 p.error(f"--resume continues with the run's saved config.json; drop {flags}")
             out = Path(args["out"])
             config = run_files.load_config(out)
             print(f"resuming {out} (case {config.case}, scale {config.scale})")
-            result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
-                                 show_progress=not quiet, devices=devices)
+            with _epoch_writer(args) as on_epoch:
+                result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
+                                     show_progress=not quiet, devices=devices, on_epoch=on_epoch)
         else:
             out, config, dataset = _start(p, args, devices, quiet)
-            result = train.train(config, out, dataset, show_progress=not quiet, devices=devices)
+            with _epoch_writer(args) as on_epoch:
+                result = train.train(config, out, dataset, show_progress=not quiet, devices=devices, on_epoch=on_epoch)
     except train.NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_NON_FINITE
@@ -83,6 +86,21 @@ def check_settings(settings: dict) -> None:
         for value in (v for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None):
             if not (math.isfinite(value) and (value > low if op == ">" else value >= low)):
                 raise ValueError(f"--{key.replace('_', '-')} must be a finite number {op} {low}, got {value!r}")
+
+
+@contextlib.contextmanager
+def _epoch_writer(args: dict):
+    """The TensorBoard writer of --tensorboard DIR (closed at the end), or None without the flag."""
+    if not args.get("tensorboard"):
+        yield None
+        return
+    from vae.tensorboard import EpochWriter
+
+    writer = EpochWriter(args["tensorboard"])
+    try:
+        yield writer
+    finally:
+        writer.close()
 
 
 def _start(p: argparse.ArgumentParser, args: dict, devices, quiet: bool):

@@ -139,7 +139,8 @@ OBJECTIVES: dict[str, dict[str, Any]] = {
                             "spectral_frozen": ["pitch"]},
 }
 
-RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel")
+RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel",
+               "tensorboard")
 
 
 def _lookup(kind: str, name: str, table: dict):
@@ -200,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out first")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--tensorboard", metavar="DIR", help="also log each epoch's metrics as TensorBoard scalars in "
+                                                          "DIR (tensorboard --logdir DIR; the tensorboard extra)")
     run.add_argument("--devices", type=int, metavar="N",
                      help="data parallelism over N local devices (vae.sharding; batch a multiple of N)")
     run.add_argument("--data-parallel", action="store_true", help="data parallelism over all local devices")
