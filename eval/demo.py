@@ -2,8 +2,9 @@
 
 Trains Experiment 1's model (synth outside the model, SCLP on MFCC) at the quick scale (2,000
 patches at 8 kHz, 0.25 s) with the 'improved' objective into runs/demo, then evaluates it
-(`eval.pipeline`; FAD is skipped with instructions when the embedding weights are absent) and prints
-the model against the mean patch, an untrained model and shuffled sounds. The thesis's own objective
+(`eval.pipeline`; FAD with CDPAM on FAD_SOUNDS sounds per set when the fad extra is installed, VGGish
+and PANNs when their weights are there) and prints a one-sentence verdict and the model against the
+mean patch, an untrained model and shuffled sounds. The thesis's own objective
 (KL weight 1) collapses to the mean patch on this data (results/README.md); the improved one keeps the
 thesis's architecture, data and loss and weighs the KL by 0.01. The quick scale has 6 steps per epoch,
 so the learning rate is 1e-3 (the thesis's 1e-4 needs about ten times the epochs). A few minutes on
