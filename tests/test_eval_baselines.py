@@ -86,3 +86,14 @@ def test_demo_summary_opens_with_the_verdict():
     lines = summary({"baselines": record, "run": {"latent_dim": 16}})
     assert lines[0] == f"Verdict: {baselines.verdict_sentence(record)}" and "parameter error" in lines[0]
     assert lines[-1].startswith("active latent units: 5 of 16")
+
+
+def test_demo_prints_fad_beside_its_baselines():
+    from eval.demo import fad_line
+
+    fad = {"status": "computed with cdpam only", "scores": {"test": {"cdpam": 0.19}},
+           "baselines": {"mean_patch": {"cdpam": 0.45}, "other_real_sounds": {"cdpam": 0.12}}}
+    line = fad_line({"fad": fad, "settings": {"fad_sounds": 32}})
+    assert line == ("FAD on the test set (lower is better): cdpam 0.19 (mean patch 0.45, other real sounds 0.12), "
+                    "32 sounds per set")
+    assert fad_line({"fad": {"status": "disabled (--no-fad)", "scores": {}}}) == "FAD: disabled (--no-fad)"
