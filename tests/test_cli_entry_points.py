@@ -42,6 +42,7 @@ def test_entry_point_answers_version(name, capsys):
     ("jaxsynth-evaluate", ["runs/x", "--checkpoint", "bets"], "invalid choice: 'bets'"),
     ("jaxsynth-compare", ["runs/x", "--alhpa", "0.1"], "did you mean --alpha?"),
     ("jaxsynth-match", ["t.wav", "--out", "o", "--method", "cmase"], "did you mean cmaes?"),
+    ("jaxsynth-evaluate", ["runs/x", "--fad-sounds", "0"], "--fad-sounds: expected a positive number or 'all', got '0'"),
 ])
 def test_a_misspelled_flag_is_one_line_with_a_suggestion(name, argv, expected, capsys):
     module, function = SCRIPTS[name].split(":")
