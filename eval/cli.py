@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from vae.help import (EXIT_BAD_INPUT, HelpFormatter, bounded, check_writable_dir, os_error_message,
+from vae.help import (EXIT_BAD_INPUT, HelpFormatter, Parser, bounded, check_writable_dir, os_error_message,
                       resource_problem)
 
 EVALUATE_EXAMPLES = """examples:
@@ -25,13 +25,22 @@ EVALUATE_EXAMPLES = """examples:
 Stages and what they hold in memory: eval.pipeline; thesis settings are the defaults."""
 
 
+def _count_or_all(text: str) -> int | None:
+    """A positive count, or None for 'all'."""
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'all', got {text!r}")
+    return int(text)
+
+
 def evaluate_parser() -> argparse.ArgumentParser:
     """The flags, each checked as it is parsed (`bounded`), so that a bad one is named before jax loads."""
     from eval.settings import EvalConfig
 
     cfg = EvalConfig()
     count, index, fraction = bounded(int, 1), bounded(int, 0), bounded(float, 0, 1, low_open=True)
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Evaluate a SynthParam-VAE run (thesis section 4.2, chapter 5):\n"
                     "FAD, spectral MSE / L1, latent clustering, figures and sounds.",
         epilog=EVALUATE_EXAMPLES, formatter_class=HelpFormatter)
@@ -54,6 +63,8 @@ def evaluate_parser() -> argparse.ArgumentParser:
     fad.add_argument("--weights-dir", help="folder with the VGGish / PANNs checkpoints (else $JAXSYNTH_WEIGHTS_DIR, "
                                            "then ~/.cache/jaxsynth/weights)")
     fad.add_argument("--no-download", action="store_true", help="do not try to fetch missing checkpoints")
+    fad.add_argument("--fad-sounds", type=_count_or_all, default=cfg.fad_sounds, metavar="N|all",
+                     help="at most N sounds per FAD set (CDPAM: ~2.8 s per second of audio on 2 cores)")
     latent = p.add_argument_group("latent space")
     latent.add_argument("--umap-neighbors", type=bounded(int, 2), default=cfg.clustering.n_neighbors,
                         help="UMAP neighbourhood size (lowered to n - 1 for fewer points)")
@@ -83,6 +94,7 @@ def eval_config(args: argparse.Namespace):
                                   min_samples=args.dbscan_min_samples, seed=args.seed)
     return EvalConfig(which=args.checkpoint, test_limit=args.test_limit, train_fraction=args.train_fraction,
                       cluster_fraction=args.cluster_fraction, batch_size=args.batch_size, fad=not args.no_fad,
+                      fad_sounds=args.fad_sounds,
                       weights_dir=args.weights_dir, download=not args.no_download, clustering=clustering,
                       seed=args.seed, n_examples=args.examples,
                       example_indices=tuple(args.example_indices) if args.example_indices else None,
@@ -131,9 +143,10 @@ Kruskal–Wallis results as JSON (<stem>.json)."""
 
 
 def compare_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Compare evaluated SynthParam-VAE runs in thesis-style tables (chapter 5; best in bold),\n"
-                    "with Kruskal–Wallis tests on the per-example L1 errors.",
+                    "with Kruskal–Wallis tests on the per-example L1 errors. Runs that are not comparable\n"
+                    "(sample rate, length, features) get neither; silent or collapsed runs are marked, never bold.",
         epilog=COMPARE_EXAMPLES, formatter_class=HelpFormatter)
     p.add_argument("runs", nargs="+", help="run directories (with eval/metrics.json) or eval folders")
     p.add_argument("--out", default="compare.md", help="markdown file to write")
@@ -169,9 +182,11 @@ def compare_main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     tests = compare.kruskal_tests(runs)
-    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, **tests.as_json(args.alpha)}
+    summary = {"runs": {r.name: str(r.eval_dir) for r in runs}, "not_comparable": compare.setting_mismatches(runs),
+               "not_a_result": {r.name: compare.failure(r) for r in runs if compare.failure(r)},
+               **tests.as_json(args.alpha)}
     try:
-        figures.error_distributions_figure({r.name: r.l1 for r in runs}, figure,
+        figures.error_distributions_figure({compare.label(r): r.l1 for r in runs}, figure,
                                            "Per-example L1 errors on the test set")
         write_text(out, compare.comparison_markdown(runs, args.alpha, figure.name, tests))
         write_text(summary_file, json.dumps(summary, indent=2) + "\n")

@@ -3,10 +3,11 @@
 Trains the timbre objective (`--objective timbre`: an encoder that hears each patch's sound, latent
 distances held to sound distances, a decoder to the synth's parameters; results/timbre.md) at the
 audible scale (10,000 patches at 16 kHz, 1 s) for at most `EPOCHS` epochs into runs/demo, evaluates it
-(`eval.pipeline`, FAD skipped unless its weights are present; the spectral tables on `TEST_LIMIT` test
-sounds, the organization measure on 1,000) and prints the model beside the mean patch, an untrained
-model, shuffled sounds, and, for the latent space, the raw parameters, their PCA and MFCC statistics.
-About five minutes on 2 CPU cores.
+(`eval.pipeline`; the spectral tables on `TEST_LIMIT` test sounds, the organization measure on 1,000) and
+prints a one-sentence verdict, the model beside the mean patch, an untrained model and shuffled sounds,
+and, for the latent space, beside the raw parameters, their PCA and MFCC statistics. About five minutes on
+2 CPU cores. FAD is left out unless asked for (`--fad-sounds N`): CDPAM embeds about 0.4 s of audio per
+second on 2 cores, so even 32 one-second sounds per set add minutes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from eval import baselines, organization
 from eval.tables import format_value
+from vae.help import Parser, bounded
 
 DEMO_RUN_DIR = Path("runs") / "demo"
 EPOCHS = 60  # Where the validation objective has mostly flattened at this scale (results/timbre.md).
@@ -25,10 +27,11 @@ TRAIN_FLAGS = ("--objective", "timbre", "--scale", "audible", "--max-epochs", st
 
 
 def summary(metrics: dict) -> list[str]:
-    """The lines the demo ends with: each metric of the model beside the baselines', and the latent space."""
+    """The lines the demo ends with: the verdict, each metric of the model beside the baselines', and the latent
+    space."""
     b = metrics["baselines"]
     header = f"{'metric':42s}" + "".join(f"{c:>13s}" for c in baselines.COLUMNS) + "  verdict"
-    lines = [header, "-" * len(header)]
+    lines = [f"Verdict: {baselines.verdict_sentence(b)}", "", header, "-" * len(header)]
     for label, values in baselines.table_rows(b):
         *numbers, verdict = values
         lines.append(f"{label:42s}" + "".join(f"{format_value(v, '{:.4g}'):>13s}" for v in numbers) + f"  {verdict}")
@@ -40,10 +43,23 @@ def summary(metrics: dict) -> list[str]:
     return lines
 
 
+def fad_line(metrics: dict) -> str:
+    """FAD on the test set per network beside its baselines, or why it was not computed."""
+    fad = metrics["fad"]
+    if not fad["scores"]:
+        return f"FAD: {fad['status']}"
+    return "FAD on the test set (lower is better): " + "; ".join(
+        f"{name} {score:.4g} (mean patch {fad['baselines']['mean_patch'][name]:.4g}, other real sounds "
+        f"{fad['baselines']['other_real_sounds'][name]:.4g})" for name, score in fad["scores"]["test"].items()) \
+        + f", {metrics['settings']['fad_sounds']} sounds per set"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Trains, evaluates and summarizes the demo run (see the module doc)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DEMO_RUN_DIR), help="run directory (replaced if it holds a run)")
+    parser.add_argument("--fad-sounds", type=bounded(int, 2), metavar="N",
+                        help="also compute FAD (CDPAM, when the fad extra is installed) on N sounds per set (minutes)")
     args = parser.parse_args(argv)
     from eval.cli import evaluate_main
     from vae.cli import train_main
@@ -54,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     code = train_main(flags)
     if code != 0:
         return code
-    eval_flags = [str(out), "--no-download", "--test-limit", str(TEST_LIMIT)]
+    fad = ["--fad-sounds", str(args.fad_sounds)] if args.fad_sounds else ["--no-fad"]
+    eval_flags = [str(out), "--no-download", "--test-limit", str(TEST_LIMIT), *fad]
     print("$ scripts/evaluate.py", " ".join(eval_flags), flush=True)
     code = evaluate_main(eval_flags)
     if code != 0:
@@ -67,5 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nreport (tables, figures, WAVs linked): {out / 'eval' / 'report.md'}")
     print(f"loss curve with diagnostics: {out / 'loss_curve.png'}; sounds: {out / 'eval' / 'sounds'}")
     print(f"explore it: scripts/explore.py {out}  (or scripts/explore.py alone: the shipped model)")
-    print(f"FAD: {metrics['fad']['status']}")
+    print(fad_line(metrics) if args.fad_sounds else
+          f"FAD: left out of the demo; scripts/demo.py --fad-sounds 32 or scripts/evaluate.py {out} --fad-sounds 32 "
+          "computes it with CDPAM (minutes)")
     return 0

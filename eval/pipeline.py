@@ -4,10 +4,13 @@ Stages (each timed):
   load          run config, checkpoint and dataset (`vae.run.load_run`)
   reconstruct   encode/decode the test set (optionally its first `test_limit` rows) and a
                 `train_fraction` subset of the training set (rows drawn with `seed`)
-  embedders     load VGGish and PANNs; a missing checkpoint skips that network's FAD
+  embedders     load VGGish, PANNs and CDPAM; a missing checkpoint or extra skips that network's FAD
   test_set      render both audio sets batch by batch -> per-example spectral errors and embeddings
+                (of the first `fad_sounds` sounds)
   train_subset  render the training subset batch by batch -> embeddings (only when FAD runs)
-  fad           Fréchet distances of the embedding sets
+  fad           the mean patch's sounds embedded; Fréchet distances of the embedding sets, and of
+                the baselines: the mean patch's sounds and other real sounds (the training subset's
+                originals) against the test set's originals
   clustering    encoder means of a `cluster_fraction` training subset -> UMAP -> DBSCAN -> DBCV
   figures_sounds  UMAP, cluster spectra, interpolation, reconstructions, L1 distributions; WAVs
   report        metrics.json and report.md
@@ -74,21 +77,24 @@ def _positions(rec: Reconstruction, split_indices, flag: str) -> np.ndarray:
     return np.array([where[int(i)] for i in split_indices])
 
 
-def _stream_set(voice, run, rec: Reconstruction, cfg: EvalConfig, models: dict, spectral: bool):
+def _stream_set(voice, run, rec: Reconstruction, cfg: EvalConfig, models: dict, spectral: bool,
+                embed_true: bool = True):
     """Renders rec batch by batch; returns (per-batch spectral errors, {net: [true emb]}, {net: [recon emb]},
-    per-batch `baselines.sound_measures`)."""
+    per-batch `baselines.sound_measures`). Only the first `cfg.fad_sounds` sounds are embedded (the originals
+    only when embed_true)."""
     errors, true_emb, recon_emb, measures = [], {m: [] for m in models}, {m: [] for m in models}, []
     sample_rate = run.synth_config.sample_rate
     feature_cfg = run.config.loss.feature_config
+    left = len(rec) if cfg.fad_sounds is None else cfg.fad_sounds
     for batch in audio_batches(voice, run, rec, cfg.batch_size, cfg.progress):
         if spectral:
             errors.append(spectral_metrics.batch_errors(batch.true, batch.recon, feature_cfg, pad_to=cfg.batch_size))
             measures.append(baselines.sound_measures(batch.true, batch.recon, feature_cfg))
-        if models:
-            for name, emb in frechet.embed_batch(batch.true, sample_rate, models).items():
-                true_emb[name].append(emb)
-            for name, emb in frechet.embed_batch(batch.recon, sample_rate, models).items():
-                recon_emb[name].append(emb)
+        if models and left > 0:
+            for side, out in ((batch.true, true_emb), (batch.recon, recon_emb))[0 if embed_true else 1:]:
+                for name, emb in frechet.embed_batch(side[:left], sample_rate, models).items():
+                    out[name].append(emb)
+            left -= len(batch.true)
     return errors, true_emb, recon_emb, measures
 
 
@@ -97,8 +103,8 @@ def _load_embedders(cfg: EvalConfig, say) -> tuple[dict, dict]:
     if not cfg.fad:
         return {}, {"status": "disabled (--no-fad)", "skipped": {}, "scores": {}}
     models, skipped = frechet.load_embedders(cfg.weights_dir, cfg.download)
-    for name, message in skipped.items():
-        say(f"FAD with {name} skipped: {message}")
+    if skipped:
+        say(frechet.skipped_line(skipped))
     status = ("skipped (no embedding checkpoint found)" if not models
               else f"computed with {', '.join(models)} only" if skipped else "computed")
     return models, {"status": status, "skipped": skipped, "scores": {}}
@@ -201,7 +207,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
         test = reconstruct_split(run, "test", dataset.test, limit_indices(len(dataset.test), cfg.test_limit))
         train_subset = None
         if cfg.fad:
-            rows = subset_indices(len(dataset.train), cfg.train_fraction, seeds["train_subset"])
+            rows = subset_indices(len(dataset.train), cfg.train_fraction, seeds["train_subset"])[:cfg.fad_sounds]
             train_subset = reconstruct_split(run, "train_subset", dataset.train, rows)
 
     with timer.stage("embedders"):
@@ -214,11 +220,19 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
         with timer.stage("train_subset"):
             _, train_true, train_recon, _ = _stream_set(voice, run, train_subset, cfg, models, spectral=False)
         with timer.stage("fad"):
+            mean_patch = baselines.predictions(run, test)["mean_patch"]
+            n = len(mean_patch) if cfg.fad_sounds is None else min(cfg.fad_sounds, len(mean_patch))
+            mean_patch = Reconstruction("mean_patch", mean_patch.indices[:n], mean_patch.x[:n], mean_patch.x_hat[:n],
+                                        None)
+            _, _, mean_emb, _ = _stream_set(voice, run, mean_patch, cfg, models, spectral=False, embed_true=False)
             fad["scores"] = {"train_subset": frechet.fad_scores(train_true, train_recon),
                              "test": frechet.fad_scores(test_true, test_recon)}
+            # What the test number reads against: a collapsed model, and real sounds of the same distribution.
+            fad["baselines"] = {"mean_patch": frechet.fad_scores(test_true, mean_emb),
+                                "other_real_sounds": frechet.fad_scores(test_true, train_true)}
         fad["embedding_rows"] = {s: {m: sum(len(e) for e in emb[m]) for m in models}
                                  for s, emb in (("test", test_true), ("train_subset", train_true))}
-        del test_true, test_recon, train_true, train_recon
+        del test_true, test_recon, train_true, train_recon, mean_emb
 
     latent, n_points = None, subset_size(len(dataset.train), cfg.cluster_fraction)
     if n_points < MIN_POINTS:

@@ -26,7 +26,7 @@ from typing import Optional
 from tqdm.auto import tqdm
 
 from vae import atomic, run_files
-from vae.help import HelpFormatter
+from vae.help import HelpFormatter, Parser
 
 KEPT_RUN_FILES = ("loss_curve.png", "config.json")
 PNG_COLOURS = 256
@@ -166,7 +166,7 @@ Safe to interrupt: rerunning the same command skips evaluated cases and resumes 
 def parser() -> argparse.ArgumentParser:
     from vae import presets
 
-    p = argparse.ArgumentParser(description="Train, evaluate and compare thesis cases at one scale (reference runs).",
+    p = Parser(description="Train, evaluate and compare thesis cases at one scale (reference runs).",
                                 epilog=EXAMPLES, formatter_class=HelpFormatter)
     p.add_argument("--cases", nargs="+", default=list(presets.CASES), metavar="CASE",
                    help=f"thesis cases, in order (default: all 15: {', '.join(presets.CASES)})")

@@ -128,16 +128,27 @@ def _fad(m: dict) -> list[str]:
     fad, lines = m["fad"], ["## FAD", ""]
     lines.append("Fréchet Audio Distance between the ground-truth and the reconstructed sounds (thesis Tables "
                  "5.2/5.6/5.10), from VGGish (128-d per 0.96 s, no PCA) and PANNs Cnn14_16k (2048-d per clip) "
-                 "embeddings at 16 kHz; lower is better.")
+                 "embeddings at 16 kHz and CDPAM's acoustic embedding (512-d per clip, 22.05 kHz); lower is better. "
+                 f"At most {m['settings'].get('fad_sounds') or 'all'} sounds per set (`--fad-sounds`).")
     lines.append("")
     if fad["scores"]:
         lines += [fad_table({_case(m): m}), ""]
+        if "baselines" in fad:
+            lines += ["Test-set FAD beside its baselines, against the same test originals: the **mean patch**'s "
+                      "sounds (a collapsed model) and **other real sounds** (the training subset's originals: the "
+                      "floor that finite sets of the same distribution reach).", "",
+                      markdown_table("network", [Column("model"), Column("mean patch"), Column("other real sounds")],
+                                     [(EMBEDDING_MODELS[name].title,
+                                       [score, fad["baselines"]["mean_patch"].get(name),
+                                        fad["baselines"]["other_real_sounds"].get(name)])
+                                      for name, score in fad["scores"]["test"].items()]), ""]
         rows = fad.get("embedding_rows", {})
         lines.append("Embedding rows: " + "; ".join(f"{s}: " + ", ".join(f"{k} {v}" for k, v in r.items())
                                                     for s, r in rows.items()) + ".")
         if m["run"]["seconds"] < m["settings"]["fad_min_seconds"]:
             lines.append(f"Sounds of {m['run']['seconds']} s were zero-padded to {m['settings']['fad_min_seconds']} s "
-                         "before embedding (both networks need about one second).")
+                         "before the VGGish and PANNs embeddings (both need about one second; CDPAM takes them as "
+                         "they are).")
         lines.append("")
     if fad["status"].startswith("disabled"):
         lines.append("**FAD was not computed: disabled with `--no-fad`.** Run without it to compute FAD.")
@@ -260,7 +271,7 @@ def _files(m: dict) -> list[str]:
 
 def markdown(m: dict) -> str:
     """The report of one evaluation's metrics (as `eval.pipeline.evaluate` returns them)."""
-    parts = [f"# Evaluation of {_case(m)}", "",
+    parts = [f"# Evaluation of {_case(m)}", "", f"**Verdict:** {baselines.verdict_sentence(m.get('baselines'))}", "",
              f"`{m['run']['dir']}`, {m['run']['checkpoint']} checkpoint. All numbers are also in "
              f"[metrics.json](metrics.json).", ""]
     for section in (_run, _baselines, _organization, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,

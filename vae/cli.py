@@ -8,12 +8,13 @@ console scripts of pyproject.toml (`jaxsynth-train`, `jaxsynth-make-dataset`) an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 from pathlib import Path
 
 from vae import data, limits, presets, run_files, train
-from vae.help import (EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, check_writable_dir, os_error_message,
+from vae.help import (EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, Parser, check_writable_dir, os_error_message,
                       resource_problem)
 
 
@@ -36,20 +37,23 @@ def train_main(argv: list[str] | None = None) -> int:
         if args.get("resume"):
             if "out" not in args:
                 p.error("--resume needs --out RUN_DIR")
-            extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel"})
+            extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel", "tensorboard"})
             if extra:
                 flags = ", ".join("--" + k.replace("_", "-") for k in extra)
                 p.error(f"--resume continues with the run's saved config.json; drop {flags}")
             out = Path(args["out"])
             config = run_files.load_config(out)
             print(f"resuming {out} (case {config.case}, scale {config.scale})")
-            result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
-                                 show_progress=not quiet, devices=devices)
+            with _epoch_writer(args) as on_epoch:
+                result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
+                                     show_progress=not quiet, devices=devices, on_epoch=on_epoch)
         else:
             out, config, dataset = _start(p, args, devices, quiet)
             made = not out.exists()
             try:
-                result = train.train(config, out, dataset, show_progress=not quiet, devices=devices)
+                with _epoch_writer(args) as on_epoch:
+                    result = train.train(config, out, dataset, show_progress=not quiet, devices=devices,
+                                         on_epoch=on_epoch)
             except Exception as e:
                 if resource_problem(e) and _discard_unstarted(out, made):
                     print(f"error: {resource_problem(e)} before the first checkpoint; the run's files were removed: "
@@ -125,6 +129,21 @@ def check_settings(settings: dict) -> None:
     limits.check_settings(settings)
 
 
+@contextlib.contextmanager
+def _epoch_writer(args: dict):
+    """The TensorBoard writer of --tensorboard DIR (closed at the end), or None without the flag."""
+    if not args.get("tensorboard"):
+        yield None
+        return
+    from vae.tensorboard import EpochWriter
+
+    writer = EpochWriter(args["tensorboard"])
+    try:
+        yield writer
+    finally:
+        writer.close()
+
+
 def _start(p: argparse.ArgumentParser, args: dict, devices, quiet: bool):
     """(run directory, RunConfig, Dataset) of a new run, after every check; only then a generated dataset
     is saved and an --overwrite'n run deleted. Errors are ValueError / FileNotFoundError naming the flag."""
@@ -175,7 +194,7 @@ MAKE_DATASET_EXAMPLES = """examples:
 
 
 def make_dataset_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Generate a dataset of random Voice patches (thesis section 4.1) as NAME.json + NAME.npz.",
         epilog=MAKE_DATASET_EXAMPLES, formatter_class=HelpFormatter)
     defaults = data.DataConfig()

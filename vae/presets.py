@@ -30,7 +30,7 @@ from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import data as data_lib
 from vae import features, losses, sound_input
 from vae.features import FeatureConfig
-from vae.help import HelpFormatter
+from vae.help import HelpFormatter, Parser, did_you_mean
 from vae.models import OUTPUTS, ModelConfig
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 
@@ -151,7 +151,8 @@ OBJECTIVES: dict[str, dict[str, Any]] = {
                "lr": 1e-3, "patience": 20},
 }
 
-RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel")
+RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel",
+               "tensorboard")
 
 
 def _lookup(kind: str, name: str, table: dict):
@@ -159,7 +160,7 @@ def _lookup(kind: str, name: str, table: dict):
     for key in table:
         if key.lower() == name.lower():
             return key
-    raise ValueError(f"unknown {kind} {name!r}; valid: {', '.join(table)}")
+    raise ValueError(f"unknown {kind} {name!r}{did_you_mean(name, table)}; valid: {', '.join(table)}")
 
 
 DESCRIPTION = """Train a SynthParam-VAE.
@@ -203,8 +204,8 @@ def case_name(name: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The training CLI; absent flags are absent from the namespace (so presets can fill them)."""
-    p = argparse.ArgumentParser(description=DESCRIPTION, epilog=_epilog(), formatter_class=HelpFormatter,
-                                argument_default=argparse.SUPPRESS)
+    p = Parser(description=DESCRIPTION, epilog=_epilog(), formatter_class=HelpFormatter,
+               argument_default=argparse.SUPPRESS)
     run = p.add_argument_group("run")
     run.add_argument("--case", help=f"thesis case: {', '.join(CASES)}")
     run.add_argument("--scale", help=f"data/audio/epoch scale: {', '.join(SCALES)} (default thesis)")
@@ -212,6 +213,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out first")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--tensorboard", metavar="DIR", help="also log each epoch's metrics as TensorBoard scalars in "
+                                                          "DIR (tensorboard --logdir DIR; the tensorboard extra)")
     run.add_argument("--devices", type=int, metavar="N",
                      help="data parallelism over N local devices (vae.sharding; batch a multiple of N)")
     run.add_argument("--data-parallel", action="store_true", help="data parallelism over all local devices")

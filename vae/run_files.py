@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -138,6 +139,18 @@ def clear_run(run_dir: str | Path) -> None:
 # ---------------------------------------------------------------- checkpoints
 
 CHECKPOINT_KINDS = ("best", "latest")
+
+
+class _ReadOnlyNotices(logging.Filter):
+    """Drops orbax's absl warnings that a read-only manager is read-only (two per checkpoint load: they are
+    how loading is meant to work, not a problem)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("read_only=True" in message or "directory is read only" in message)
+
+
+logging.getLogger("absl").addFilter(_ReadOnlyNotices())
 
 
 def checkpoint_manager(run_dir: str | Path, which: str, read_only: bool = False) -> ocp.CheckpointManager:

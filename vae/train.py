@@ -345,11 +345,12 @@ class TrainResult:
 
 def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, resume: bool = False,
           show_progress: bool = True, on_step: Callable[[int], None] | None = None,
-          devices: Optional[int] = None) -> TrainResult:
+          devices: Optional[int] = None, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
     """Trains every phase of `config` into run_dir (see module doc); `resume` continues a stopped run.
 
     on_step(step) is called after each step and its checkpoint (a test hook: raise to simulate
-    a crash). devices: data parallelism over this many local devices (`vae.sharding`: batches
+    a crash). on_epoch(record) is called with each epoch's metrics record once it is written (e.g.
+    `vae.tensorboard.EpochWriter`). devices: data parallelism over this many local devices (`vae.sharding`: batches
     split, state replicated); None trains on the default device. Raises `NonFiniteLossError`
     if a loss term or the gradient goes non-finite.
     """
@@ -371,7 +372,7 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
             prog, records = Progress(rng=tuple(int(v) for v in np.asarray(rng))), []
             prog.start_phase(0, len(config.phases))
             run_files.write_metrics(run_dir, records)
-        loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices)
+        loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices, on_epoch)
         params = None  # Set by the phase start, or restored with the optimizer state when resuming.
         while not prog.done:
             params, config = loop.run_phase(prog, params, records)
@@ -449,7 +450,7 @@ def _check_records(records: list, prog: Progress, path: Path) -> None:
 class _Loop:
     """The epoch loop of one run (holds what every phase shares)."""
 
-    def __init__(self, config, run_dir, dataset, latest, best, show_progress, on_step, devices=None):
+    def __init__(self, config, run_dir, dataset, latest, best, show_progress, on_step, devices=None, on_epoch=None):
         self.config, self.run_dir, self.latest, self.best = config, run_dir, latest, best
         self.voice = Voice(config.synth, config.noise_seed)
         self.mesh = None if devices is None else sharding_lib.data_mesh(devices)
@@ -460,7 +461,7 @@ class _Loop:
         self.train_inputs = self.train_x if not config.model.hears else self.replicate(jnp.asarray(self.train_inputs_host))
         self.val_inputs = sound_input.encoder_inputs(config, dataset.val, show_progress, "validation patches")
         self.eval_key = jax.random.fold_in(jax.random.PRNGKey(config.seed), _EVAL_STREAM)
-        self.show_progress, self.on_step = show_progress, on_step
+        self.show_progress, self.on_step, self.on_epoch = show_progress, on_step, on_epoch
         self.opt_state = None
 
     def replicate(self, tree):
@@ -521,6 +522,8 @@ class _Loop:
                     self.save(self.best, prog, params)
                 records.append(record)
                 run_files.write_metrics(self.run_dir, records)
+                if self.on_epoch is not None:
+                    self.on_epoch(record)
                 bar.set_postfix(epoch=prog.epoch, val=f"{val['objective']:.4g}",
                                 best="warm-up" if prog.best is None else f"{prog.best:.4g}")
                 phase_done = prog.epoch >= phase.max_epochs or prog.bad_epochs >= phase.patience

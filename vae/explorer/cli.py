@@ -9,7 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
-from vae.help import EXIT_BAD_INPUT, HelpFormatter
+from vae.help import EXIT_BAD_INPUT, HelpFormatter, Parser
 
 EPILOG = """examples:
   explore.py runs/demo                          # http://127.0.0.1:8000 (make demo trains runs/demo)
@@ -31,7 +31,7 @@ def _number(kind, low):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="explore.py", formatter_class=HelpFormatter, epilog=EPILOG,
         description="The timbre explorer: a local web page with the UMAP map of a trained run's encoded training "
                     "patches. Click a point or empty space to hear the decoded patch (rendered by jaxsynth at the "

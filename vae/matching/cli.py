@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vae import atomic
-from vae.help import check_writable_dir
+from vae.help import Parser, check_writable_dir
 
 METHODS = ("direct", "cmaes", "latent", "random")
 REFERENCE_SHARE = 1 / 3  # Of --budget, for the random-search reference after the method.
@@ -34,7 +34,7 @@ def _positive(kind):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="match.py",
         description="Sound matching: finds the torchsynth Voice patch whose render is closest to TARGET.wav "
                     "(any rate, channels, length) and writes DIR/patch.json, DIR/match.wav, DIR/target.wav, "
@@ -72,6 +72,29 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def budget_bar(desc: str, seconds: float):
+    """A progress bar (stderr) of a stage's elapsed time against its time budget in seconds."""
+    from tqdm.auto import tqdm
+
+    done = threading.Event()
+    with tqdm(total=round(seconds), desc=desc, unit="s", bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s",
+              leave=False) as bar:
+        def tick():
+            start = time.perf_counter()
+            while not done.wait(0.5):
+                bar.n = min(time.perf_counter() - start, seconds)
+                bar.refresh()
+
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+
 def fail(message: str) -> int:
     print(f"match.py: error: {message}", file=sys.stderr)
     return 2
@@ -103,7 +126,7 @@ def main(argv=None) -> int:
     from vae.matching.direct import direct
     from vae.matching.latent import latent
     from vae.matching.problem import Problem
-    from vae.matching.random_search import random_search
+    from vae.matching.random_search import mean_patch_distance, random_search
 
     method = args.method or "direct"
     if method == "latent" and not args.run:
@@ -143,18 +166,19 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     method_s = args.budget * (1 - REFERENCE_SHARE) if method != "random" else 0.0
     results = []
-    with _clock(f"{method} search", method_s) if method_s > 0 else contextlib.nullcontext():
-        if method == "direct":
-            results.append(direct(problem, target, args.starts, method_s, seed=args.seed))
-        elif method == "cmaes":
-            results.append(cmaes(problem, target, args.starts, method_s, seed=args.seed))
-        elif method == "latent":
-            results.append(latent(problem, target, run, args.starts, method_s, seed=args.seed))
+    searches = {"direct": lambda: direct(problem, target, args.starts, method_s, seed=args.seed),
+                "cmaes": lambda: cmaes(problem, target, args.starts, method_s, seed=args.seed),
+                "latent": lambda: latent(problem, target, run, args.starts, method_s, seed=args.seed)}
+    if method in searches and method_s > 0:
+        with budget_bar(f"{method} search (compiles first)", method_s):
+            results.append(searches[method]())
     renders = results[0].renders if results else max(args.starts, int(args.budget * 200))
     left_s = max(0.0, args.budget - (time.perf_counter() - t0))
-    with _clock("random-search reference", left_s):
+    print(f"random search with the same {renders} renders (the baseline) ...", file=sys.stderr, flush=True)
+    with budget_bar("random-search reference", left_s):
         baseline = random_search(problem, target, renders, seed=args.seed + 1, budget_s=left_s)
     results.append(baseline)
+    mean_patch = mean_patch_distance(problem, target)
     best = results[0]
     import jax.numpy as jnp
 
@@ -179,8 +203,10 @@ def main(argv=None) -> int:
         except ImportError as err:
             print(f"match.py: warning: --verify-torchsynth skipped: {err}", file=sys.stderr)
     seconds = time.perf_counter() - t0
+    print("spectral distances, lower is closer: random_search is the best of as many uniform random patches, "
+          "mean_patch every free parameter at 0.5")
     print(f"match: method={best.method} spectral_distance={best.distance:.4f} random_search={baseline.distance:.4f} "
-          f"renders={best.renders} seconds={seconds:.1f}")
+          f"mean_patch={mean_patch:.4f} renders={best.renders} seconds={seconds:.1f}")
     return 0
 
 
@@ -204,28 +230,3 @@ def _write_outputs(out: Path, written: list, args, synth, problem, best, target,
     figure.match_figure(out / "match.png", target, matched, synth.sample_rate, results)
     written.append(out / "match.png")
     atomic.write_text(out / "history.json", json.dumps({r.method: np.asarray(r.history).tolist() for r in results}))
-
-
-@contextlib.contextmanager
-def _clock(label: str, seconds: float):
-    """A progress bar of `seconds` of searching (stderr), moved by a thread while the search runs."""
-    from tqdm.auto import tqdm
-
-    done = threading.Event()
-    bar = tqdm(total=round(seconds, 1), desc=f"match.py: {label}", unit="s", bar_format="{desc}: {n:.1f}/{total} s")
-    t0 = time.perf_counter()
-
-    def tick():
-        while not done.wait(0.5):
-            bar.n = round(min(time.perf_counter() - t0, seconds), 1)
-            bar.refresh()
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-        bar.n = round(time.perf_counter() - t0, 1)
-        bar.close()

@@ -26,6 +26,13 @@ def _draw(problem: Problem, batch: int, key, target, noise):
     return sub01, distances(problem, sub01, target, noise)
 
 
+def mean_patch_distance(problem: Problem, target: np.ndarray) -> float:
+    """Spectral distance of the mean patch (every free parameter at 0.5, the centre random search draws
+    around) to target [n]: what a match must beat to have found anything."""
+    centre = jnp.full((1, problem.subset.size), 0.5, jnp.float32)
+    return float(distances(problem, centre, jnp.asarray(target, jnp.float32), problem.noise())[0])
+
+
 def random_search(problem: Problem, target: np.ndarray, renders: int, batch: int = 64, seed: int = 0,
                   budget_s: float = math.inf) -> MatchResult:
     """Best of `renders` uniform draws (rendered `batch` at a time; the last batch is cut to `renders`), or of
