@@ -76,3 +76,14 @@ def tiny_run(tmp_path_factory) -> Path:
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=600)
     assert done.returncode == 0, done.stderr
     return root / "run"
+
+
+@pytest.fixture(scope="session")
+def tiny_timbre_run(tmp_path_factory) -> Path:
+    """A timbre-objective run (an encoder that hears, the distance term) trained at the tiny scale."""
+    root = tmp_path_factory.mktemp("tiny_timbre_run")
+    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--scale", "tiny", "--objective", "timbre",
+           "--max-epochs", "3", "--quiet", "--out", str(root / "run")]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return root / "run"

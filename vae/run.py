@@ -23,7 +23,7 @@ from vae import data as data_lib
 from vae import models, sound_input
 from vae.config import RunConfig
 from vae.models import ModelConfig
-from vae.run_files import checkpoint_manager, load_config, restore_checkpoint
+from vae.run_files import WEIGHTS_FILE, RunPaths, checkpoint_manager, load_config, load_weights, restore_checkpoint
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -53,21 +53,27 @@ class LoadedRun:
 def load_run(run_dir: str | Path, which: str = "best", dataset_path: str | Path | None = None) -> LoadedRun:
     """Loads RUN_DIR's config, the `which` checkpoint ('best' or 'latest') and the dataset.
 
-    dataset_path overrides config.dataset_path (e.g. after moving the data).
+    dataset_path overrides config.dataset_path (e.g. after moving the data). An exported run
+    (`vae.pretrained.export`: weights.npz, no checkpoints/) loads its weights whatever `which` says.
     """
     run_dir = Path(run_dir)
     config = load_config(run_dir)
-    manager = checkpoint_manager(run_dir, which, read_only=True)
-    try:
-        step = manager.latest_step()
-        if step is None:
-            raise FileNotFoundError(f"{run_dir} has no {which!r} checkpoint yet")
-        params, _, _ = restore_checkpoint(manager, step, params_like=models.init(config.model, 0)["params"])
-    finally:
-        manager.close()
-    dataset = data_lib.load(dataset_path or config.dataset_path, progress=False)
-    data_lib.check_same(dataset, config.data, config.free_names, config.dataset_sha256,
-                        f"dataset {dataset_path or config.dataset_path}")
+    params_like = models.init(config.model, 0)["params"]
+    if (run_dir / WEIGHTS_FILE).is_file() and not RunPaths(run_dir).checkpoints.exists():  # An exported run.
+        params, step = load_weights(run_dir, params_like)
+    else:
+        manager = checkpoint_manager(run_dir, which, read_only=True)
+        try:
+            step = manager.latest_step()
+            if step is None:
+                raise FileNotFoundError(f"{run_dir} has no {which!r} checkpoint yet")
+            params, _, _ = restore_checkpoint(manager, step, params_like=params_like)
+        finally:
+            manager.close()
+    # A relative dataset path (an exported run's) is relative to the run directory.
+    path = Path(dataset_path) if dataset_path else run_dir / config.dataset_path
+    dataset = data_lib.load(path, progress=False)
+    data_lib.check_same(dataset, config.data, config.free_names, config.dataset_sha256, f"dataset {path}")
     return LoadedRun(run_dir, config, config.synth, config.subset(), {"params": params}, dataset, which, int(step))
 
 

@@ -321,3 +321,37 @@ def plot_metrics(records: list[dict], path: str | Path) -> None:
     with atomic.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100)
     plt.close(fig)
+
+
+WEIGHTS_FILE = "weights.npz"  # An exported run's model weights (`save_weights`), in place of checkpoints/.
+
+
+def save_weights(run_dir: str | Path, params, step: int) -> Path:
+    """Writes RUN_DIR/weights.npz: the Flax params as float32 arrays keyed by their '/'-joined path, and the
+    training step. An exported run (`vae.pretrained.export`) ships this instead of its orbax checkpoints."""
+    flat = {"/".join(str(getattr(k, "key", k)) for k in path): np.asarray(leaf, np.float32)
+            for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]}
+    target = Path(run_dir) / WEIGHTS_FILE
+    with atomic.atomic_path(target) as tmp, open(tmp, "wb") as f:
+        np.savez(f, __step__=np.array(step, np.int64), **flat)
+    return target
+
+
+def load_weights(run_dir: str | Path, params_like) -> tuple[dict, int]:
+    """(params shaped like `params_like`, step) from RUN_DIR/weights.npz; RunFileError naming the file when it
+    is damaged or does not fit the run's model."""
+    path = Path(run_dir) / WEIGHTS_FILE
+    try:
+        with np.load(path) as f:
+            stored = {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise RunFileError(f"{path} could not be read ({e}); restore it from a copy") from None
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(params_like)
+    out = []
+    for path_keys, like in leaves:
+        key = "/".join(str(getattr(k, "key", k)) for k in path_keys)
+        if key not in stored or stored[key].shape != np.shape(like):
+            raise RunFileError(f"{path} does not fit the model of {Path(run_dir) / 'config.json'} (weight {key!r} "
+                               f"{'missing' if key not in stored else stored[key].shape}, expected {np.shape(like)})")
+        out.append(stored[key])
+    return jax.tree_util.tree_unflatten(treedef, out), int(stored.get("__step__", 0))

@@ -544,11 +544,11 @@ class _Loop:
         self.opt_state = optimizer(opt).init(params)
         beta = phase.beta if phase.spectral else 0.0
         if beta is None:
-            n_cal = CALIBRATION_BATCHES * phase.batch_size
+            n_cal = min(CALIBRATION_BATCHES * phase.batch_size, len(self.train_host))
             beta, terms = calibrate_beta(obj, params, self.train_host[:n_cal], self.config.loss.ratio, noise,
                                          self.eval_key, self.train_inputs_host[:n_cal])
             tqdm.write(f"phase {phase.name!r}: beta = {beta:.6g} (initial spectral {terms['spectral']:.6g}, "
-                       f"recon {terms['recon']:.6g} on {len(cal)} patches; ratio {self.config.loss.ratio:g}:1)")
+                       f"recon {terms['recon']:.6g} on {n_cal} patches; ratio {self.config.loss.ratio:g}:1)")
             phases = list(self.config.phases)
             phases[prog.phase] = dataclasses.replace(phase, beta=beta)
             self.config = dataclasses.replace(self.config, phases=tuple(phases))
