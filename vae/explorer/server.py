@@ -7,9 +7,11 @@
     GET  /api/sound/{index}.wav     map point `index`'s decoded patch as WAV (?source=original: the training patch)
     POST /api/decode                {"z": [latent]} | {"xy": [x, y]} | {"point": index} -> a sound (JSON, see below)
     POST /api/path                  {"a": z, "b": z, "steps": n} -> {"sounds": [n sounds from a to b]}
-    GET  /api/wav/{id}.wav          a decoded sound's WAV (32-bit float, the samples as rendered)
+    GET  /api/wav/{id}.wav          a decoded sound's WAV (32-bit float, the samples as rendered; ?bits=16|24: PCM)
     GET  /api/export/{id}.json      its patch.json (sound-matching format, `vae.matching.patch`), as a download
     POST /api/match                 a WAV file as the body -> sound matching -> {"sound": ..., "match": {...}}
+    POST /api/encode                a WAV file as the body -> encoded by a model that hears, at once ->
+                                    {"xy", "mu", "id", "sound", "notes"} (422 for a model that encodes parameters)
 
 A sound is {"id", "wav", "patch", "z", "xy", "origin", "main", "parameters"}. Every error is JSON
 {"error": message} with a 4xx status (503 when too many renders are waiting); JSON bodies are limited to
@@ -23,6 +25,7 @@ import json
 from pathlib import Path
 
 import anyio
+import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -31,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from vae.explorer import requests as rq
+from vae.explorer.sound import WAV_SUBTYPES
 from vae.explorer.state import Explorer
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -78,6 +82,14 @@ async def _json_body(request: Request) -> dict:
     except ValueError:
         raise rq.RequestError(400, "the request body must be JSON (Content-Type: application/json)") from None
     return rq.body_object(body)
+
+
+async def _wav_body(request: Request, limit: int) -> bytes:
+    """An uploaded WAV file's bytes (the raw body, at most `limit` bytes, not empty)."""
+    data = await _read_limited(request, limit)
+    if not data:
+        raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
+    return data
 
 
 def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAPI:
@@ -158,10 +170,12 @@ def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPB
         return {"sounds": [explorer.describe(s) for s in sounds]}
 
     @app.get("/api/wav/{key}.wav")
-    async def wav(key: str, download: bool = False):
+    async def wav(key: str, download: bool = False, bits: str = "float"):
         sound = explorer.sound(rq.sound_key(key))
+        if bits not in WAV_SUBTYPES:
+            raise rq.RequestError(422, f"bits must be one of {', '.join(WAV_SUBTYPES)}, got {bits!r:.20}")
         headers = {"Content-Disposition": f'attachment; filename="explorer-{sound.id}.wav"'} if download else {}
-        return Response(explorer.wav(sound), media_type=WAV_TYPE, headers=headers)
+        return Response(explorer.wav(sound, bits), media_type=WAV_TYPE, headers=headers)
 
     @app.get("/api/export/{key}.json")
     async def export(key: str):
@@ -171,13 +185,18 @@ def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPB
 
     @app.post("/api/match")
     async def match(request: Request):
-        wav_data = await _read_limited(request, cfg.upload_limit_bytes)
-        if not wav_data:
-            raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
+        wav_data = await _wav_body(request, cfg.upload_limit_bytes)
         if match_lock.locked():
             raise rq.RequestError(409, "a match is already running; wait for it to finish")
         async with match_lock:
             sound, numbers = await anyio.to_thread.run_sync(explorer.match, wav_data)
         return {"sound": explorer.describe(sound), "match": numbers}
+
+    @app.post("/api/encode")
+    async def encode(request: Request):
+        wav_data = await _wav_body(request, cfg.upload_limit_bytes)
+        sound, notes = await gate.run(explorer.encode_upload, wav_data)
+        return {"xy": sound.xy.astype(np.float64).tolist(), "mu": np.round(sound.z.astype(np.float64), 6).tolist(),
+                "id": sound.id, "sound": explorer.describe(sound), "notes": notes}
 
     return app
