@@ -102,6 +102,7 @@ def _player_audio(browser) -> np.ndarray:
 def test_page_plays_slides_and_exports(driver, served, tmp_path, tb):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
 
     explorer, url = served
     driver.get(url + "/")
@@ -118,10 +119,36 @@ def test_page_plays_slides_and_exports(driver, served, tmp_path, tb):
     index = 9
     x, y = driver.execute_script(f"return window.explorer.screenPosition({index})")
     ActionChains(driver).move_to_element_with_offset(canvas, int(x - width / 2), int(y - height / 2)).click().perform()
-    _wait(driver, f"return document.getElementById('player').dataset.origin === 'point {index}'", "the point's sound")
+    _wait(driver, f"return document.getElementById('player').dataset.origin === 'point {index} (decoded)'",
+          "the point's sound")
     clicked = _player_audio(driver)
     np.testing.assert_array_equal(clicked, expected_point_audio(explorer, index))
-    assert driver.find_element("id", "origin").text == f"point {index}"
+    assert driver.find_element("id", "origin").text == f"point {index} (decoded)"
+    assert "measured from this sound (what plays)" in driver.find_element("id", "sound-descriptors").text
+
+    # the player shows its real time: the clip's length once loaded, the position after playing to the end
+    seconds = explorer.run.synth_config.buffer_size_seconds
+    _wait(driver, f"return document.getElementById('player-time').textContent.endsWith('/ {seconds:.2f} s')",
+          "the player's duration")
+    driver.execute_script("const p = document.getElementById('player'); p.currentTime = 0; p.play();")
+    _wait(driver, "return document.getElementById('player').ended", "the end of the sound")
+    assert driver.find_element("id", "player-time").text == f"{seconds:.2f} / {seconds:.2f} s"
+
+    # the hover tooltip says it describes the training patch and what a click plays
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x - width / 2), int(y - height / 2)).perform()
+    tip = _wait(driver, "const t = document.getElementById('tooltip'); return !t.hidden && t.textContent",
+                "the tooltip")
+    assert "the training patch (this point's own sound)" in tip and "click plays its decoded patch" in tip
+
+    # colour by a sound descriptor: the legend is a colour bar with its unit and the measured min and max
+    Select(driver.find_element("id", "color-by")).select_by_value("sound:loudness")
+    loudness = np.asarray([v for v in explorer.descriptors["loudness"] if np.isfinite(v)])
+    for end, expected in (("legend-min", loudness.min()), ("legend-max", loudness.max())):
+        number, unit = driver.find_element("id", end).text.split()
+        assert unit == "dBFS" and float(number) == pytest.approx(expected, abs=0.51)
+    assert "loudness" in driver.find_element("id", "legend").text
+    labels = [e.text for e in driver.find_elements("css selector", "#sliders .k")]
+    assert labels == [s["label"] for s in explorer.slider_labels]
 
     # move a latent slider with the keyboard: a new sound, not the same samples
     first_id = driver.execute_script("return document.getElementById('player').dataset.soundId")
