@@ -18,6 +18,9 @@ from tqdm import tqdm
 from vae import descriptors
 
 MIN_PAIRS = 8  # Fewest points with a finite descriptor for a correlation to label a slider.
+# Noisiness is shown as spectral flatness in dB (0: white noise), floored here: most synth sounds are tones with a
+# flatness of 1e-3 or far less, which a linear 0-1 colour scale would paint all alike.
+FLATNESS_FLOOR_DB = -60.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +38,8 @@ DESCRIPTORS = (
     Descriptor("pitch", "pitch", "MIDI", lambda d: d.pitch_midi),
     Descriptor("loudness", "loudness (RMS)", "dBFS", lambda d: d.loudness_db),
     Descriptor("brightness", "brightness (spectral centroid)", "Hz", lambda d: d.brightness_hz),
-    Descriptor("noisiness", "noisiness (spectral flatness)", "0–1", lambda d: d.noisiness),
+    Descriptor("noisiness", "noisiness (spectral flatness)", "dB",
+               lambda d: 10.0 * np.log10(np.maximum(d.noisiness, 10.0 ** (FLATNESS_FLOOR_DB / 10.0)))),
 )
 
 

@@ -270,7 +270,7 @@ function descriptorText(name, value) {
     return `${value.toFixed(1)} MIDI (${NOTE_NAMES[((m % 12) + 12) % 12]}${Math.floor(m / 12) - 1}, ${fmt(440 * 2 ** ((value - 69) / 12))} Hz)`;
   }
   const unit = state.info.descriptors.find((d) => d.name === name).unit;
-  return `${fmt(value)} ${unit === "0–1" ? "" : unit}`.trim();
+  return `${fmt(value)} ${unit}`;
 }
 
 function descriptorRows(values, cls = "k") {
@@ -491,8 +491,9 @@ function tooltip(i, px, py) {
   state.info.descriptors.forEach((d) => { values[d.name] = state.descriptors[d.name][i]; });
   const clicks = $("play-original").checked ? "this training patch" : "its decoded patch (the model's reconstruction)";
   tip.innerHTML = `<b>point ${p.index}</b> · ${p.cluster < 0 ? "noise" : "cluster " + p.cluster}<br>` +
-    `<div class="tip-head">the training patch (this point's own sound):</div>` +
-    descriptorRows(values).join("<br>") + "<br>" +
+    `<div class="tip-head">the training patch (this point's own sound), measured:</div>` +
+    descriptorRows(values).join("<br>") +
+    `<div class="tip-head">its synth parameters (as set):</div>` +
     Object.entries(p.main).map(([k, v]) => `<span class="k">${k}</span> ${v}`).join("<br>") +
     `<div class="tip-foot">click plays ${clicks}</div>`;
   tip.hidden = false;
@@ -610,7 +611,8 @@ async function start() {
     $("point-count").dataset.n = map.points.length;
     $("inversion").textContent = `Each dot is a training patch, encoded and placed by UMAP; colours are DBSCAN clusters ` +
       `of the map, or a sound descriptor measured from each training patch's render (pitch by autocorrelation, ` +
-      `loudness as RMS, brightness as spectral centroid, noisiness as spectral flatness), or a synth parameter. ` +
+      `loudness as RMS, brightness as spectral centroid, noisiness as spectral flatness in dB, 0 dB for white noise), ` +
+      `or a synth parameter. ` +
       `Hovering describes the training patch; clicking a dot plays its decoded patch (tick "original patch" to play ` +
       `the training patch). Sliders are named after the descriptor that follows them most (|Spearman r| >= ` +
       `${info.slider_label_min_r}). A WAV dropped on the map lands where the encoder puts it` +
