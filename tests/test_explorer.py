@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from explorer_helpers import call, expected_point_audio, wav_samples
+from explorer_helpers import call, expected_point_audio, expected_upload, pcm_wav, wav_samples
 from vae import descriptors
 from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app, measures
 from vae.explorer import space as space_lib
@@ -182,12 +182,6 @@ def test_large_json_bodies_and_foreign_host_names_are_refused(url):
     assert status == 200
 
 
-def _wav(audio: np.ndarray, rate: int) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, audio, rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
-
-
 def test_uploads_are_limited_and_must_be_wav(url):
     status, doc = call(url + "/api/match", b"\0" * (UPLOAD_LIMIT + 1), {"Content-Type": "audio/wav"})
     assert status == 413 and str(UPLOAD_LIMIT) in doc["error"]
@@ -202,7 +196,7 @@ def test_uploads_are_limited_and_must_be_wav(url):
     assert status == 422 and "not a readable WAV" in doc["error"] and "/tmp" not in doc["error"]
     status, doc = call(url + "/api/match", b"", {"Content-Type": "audio/wav"})
     assert status == 422 and "empty" in doc["error"]
-    status, doc = call(url + "/api/match", _wav(np.zeros(2000, np.float32), 4000), {"Content-Type": "audio/wav"})
+    status, doc = call(url + "/api/match", pcm_wav(np.zeros(2000, np.float32), 4000), {"Content-Type": "audio/wav"})
     assert status == 422 and "silent" in doc["error"]
 
 
@@ -227,7 +221,7 @@ def test_a_burst_of_concurrent_renders(explorer, url):
 @pytest.mark.slow
 def test_dropping_a_wav_places_its_match_on_the_map(explorer, url):
     target = explorer.renderer.render(explorer.renderer.decode(explorer.space.mu[4:5]))[0]
-    status, doc = call(url + "/api/match", _wav(target, explorer.renderer.sample_rate), {"Content-Type": "audio/wav"})
+    status, doc = call(url + "/api/match", pcm_wav(target, explorer.renderer.sample_rate), {"Content-Type": "audio/wav"})
     assert status == 200, doc
     match, sound = doc["match"], doc["sound"]
     assert match["method"].startswith("latent") and math.isfinite(match["spectral_distance"])
@@ -399,7 +393,40 @@ def test_wav_bits_must_be_offered(url):
 
 def test_an_upload_to_a_model_that_encodes_parameters_is_a_json_422_naming_why(explorer, url):
     target = explorer.renderer.render(explorer.point_parameters[:1])[0]
-    status, doc = call(url + "/api/encode", _wav(target, explorer.renderer.sample_rate), {"Content-Type": "audio/wav"})
+    status, doc = call(url + "/api/encode", pcm_wav(target, explorer.renderer.sample_rate), {"Content-Type": "audio/wav"})
     assert status == 422 and "encodes synth parameters, not sounds" in doc["error"] and "/api/match" in doc["error"]
     status, doc = call(url + "/api/encode", b"", {"Content-Type": "audio/wav"})
     assert status == 422 and "empty" in doc["error"]
+
+
+@pytest.fixture(scope="module")
+def hearing(tiny_timbre_run):
+    """An explorer of a run whose model hears sounds, served."""
+    explorer = Explorer.open(tiny_timbre_run, ExplorerConfig(upload_limit_bytes=UPLOAD_LIMIT), progress=False)
+    with ServerThread(create_app(explorer)) as server:
+        yield explorer, server.url
+
+
+def test_an_upload_lands_on_the_map_where_its_encoding_projects(hearing, tmp_path):
+    explorer, url = hearing
+    rate = 2 * explorer.run.synth_config.sample_rate          # another rate and length: loaded like match.py
+    t = np.arange(rate // 20) / rate                          # 0.05 s: shorter than the run, padded
+    path = tmp_path / "upload.wav"
+    path.write_bytes(pcm_wav(0.4 * np.sign(np.sin(2 * np.pi * 220 * t)), rate))
+    status, doc = call(url + "/api/encode", path.read_bytes(), {"Content-Type": "audio/wav"})
+    assert status == 200, doc
+    mu, xy = expected_upload(explorer, path)
+    np.testing.assert_allclose(doc["mu"], mu, atol=1e-5)
+    np.testing.assert_allclose(doc["xy"], xy, atol=1e-5)
+    assert doc["sound"]["xy"] == doc["xy"] and doc["sound"]["origin"] == "upload" and doc["id"] == doc["sound"]["id"]
+    assert any("padding" in note for note in doc["notes"]) and all(str(tmp_path) not in n for n in doc["notes"])
+    # the key plays the decoded encoding: jaxsynth's render of decode(mu) (the JSON's mu is rounded to 6 digits)
+    stored = explorer.sound(doc["id"]).z
+    np.testing.assert_allclose(stored, mu, atol=1e-6)
+    status, wav = call(f"{url}/api/wav/{doc['id']}.wav")
+    expected = explorer.renderer.render(explorer.renderer.decode(stored[None]))[0]
+    np.testing.assert_array_equal(wav_samples(wav)[0], expected)
+    status, info = call(url + "/api/info")
+    assert info["hears_audio"] is True
+    status, doc = call(url + "/api/encode", b"RIFF not really a wav", {"Content-Type": "audio/wav"})
+    assert status == 422 and "not a readable WAV" in doc["error"]

@@ -1,7 +1,8 @@
 """The timbre explorer in a real browser: Debian's chromium driven by selenium through chromedriver (`make browser`
 installs both). Opens the page, counts the map's points, clicks a point and checks that the audio element holds
 jaxsynth's render of that point's decoded patch, moves a latent slider and checks the sound changes, exports the
-patch and renders it in torchsynth, and saves a screenshot in the test's tmp folder.
+patch and renders it in torchsynth, and saves a screenshot in the test's tmp folder; on a model that hears, a chosen
+WAV lands on the map at once (a marker element at the encoder's position).
 
 Without chromium it skips with the reason, except under CI=true, where it fails: CI must run it."""
 
@@ -17,7 +18,7 @@ import time
 import numpy as np
 import pytest
 
-from explorer_helpers import expected_point_audio, wav_samples
+from explorer_helpers import expected_point_audio, expected_upload, pcm_wav, wav_samples
 from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app
 from vae.matching import read_patch
 
@@ -205,3 +206,38 @@ def _torchsynth_agrees(tb, params01: np.ndarray, synth, noise_seed: int, explore
     jax_voice = Voice(config, noise_seed)
     again = np.asarray(jax_voice.render(params01[None], jax_voice.noise_rows[:1]))[0]
     np.testing.assert_allclose(again, explorer_audio, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def served_hearing(tiny_timbre_run):
+    explorer = Explorer.open(tiny_timbre_run, ExplorerConfig(match_budget_s=2.0, match_starts=2), progress=False)
+    with ServerThread(create_app(explorer)) as server:
+        yield explorer, server.url
+
+
+def test_an_uploaded_wav_lands_on_the_map_at_once(driver, served_hearing, tmp_path):
+    explorer, url = served_hearing
+    rate = explorer.run.synth_config.sample_rate
+    t = np.arange(explorer.run.synth_config.buffer_size) / rate
+    path = tmp_path / "uploaded.wav"
+    path.write_bytes(pcm_wav(0.3 * np.sin(2 * np.pi * 330 * t) * np.exp(-4 * t), rate))
+    driver.get(url + "/")
+    _wait(driver, "return document.body.dataset.ready", "the map to load")
+    assert driver.find_element("id", "upload-marker").get_attribute("hidden")
+    driver.execute_script("document.getElementById('match-file').hidden = false")   # as if chosen with the button
+    driver.find_element("id", "match-file").send_keys(str(path))
+    xy = _wait(driver, "const u = window.explorer.state.upload; return u && u.xy", "the upload's position")
+    _, expected_xy = expected_upload(explorer, path)
+    np.testing.assert_allclose(xy, expected_xy, atol=1e-5)
+    marker = driver.find_element("id", "upload-marker")
+    assert marker.is_displayed()
+    centre = driver.execute_script("""
+        const m = document.getElementById('upload-marker').getBoundingClientRect();
+        const c = document.getElementById('map').getBoundingClientRect();
+        return [m.left + m.width / 2 - c.left, m.top + m.height / 2 - c.top];""")
+    assert centre == pytest.approx(driver.execute_script("return window.explorer.screenOf(arguments[0])", xy), abs=1.0)
+    _wait(driver, "return document.getElementById('player').dataset.soundId === window.explorer.state.upload.id",
+          "the upload's decoded sound")
+    # then sound matching refines it (the slower route); the marker stays where the encoder put it
+    _wait(driver, "return window.explorer.state.match !== null", "the match", timeout=180)
+    assert driver.find_element("id", "upload-marker").is_displayed()
