@@ -145,7 +145,7 @@ class Ours:
 
     def step(self):
         self.params, self.opt_state, m = train_lib.train_step(
-            self.params, self.opt_state, self.data, self.order, 0, BETA, self.noise, self.key, self.step_count,
+            self.params, self.opt_state, self.data, self.data, self.order, 0, BETA, self.noise, self.key, self.step_count,
             obj=self.obj, opt=self.opt)
         jax.block_until_ready((self.params, self.opt_state, m))
         self.step_count += 1

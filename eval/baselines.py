@@ -31,7 +31,7 @@ import numpy as np
 from eval import spectral_metrics
 from eval.clustering import ClusteringConfig, cluster_latents, effective_config
 from eval.reconstruct import Reconstruction
-from vae import diagnostics, features, models
+from vae import diagnostics, features, models, sound_input
 from vae import run as run_lib
 
 BASELINES = {
@@ -72,11 +72,14 @@ def predictions(run: run_lib.LoadedRun, test: Reconstruction) -> dict[str, Recon
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
-def _sound_measures(true_audio, pred_audio, cfg: features.FeatureConfig):
-    def log_mag(a):
-        return jnp.log(features.magnitude(features.stft(a, cfg)) + LOG_FLOOR)
+def log_spectrum(audio, cfg: features.FeatureConfig):
+    """log(|STFT| + LOG_FLOOR) of audio [..., n] -> [..., frames, bins]: the log-spectral distance's spectrum."""
+    return jnp.log(features.magnitude(features.stft(audio, cfg)) + LOG_FLOOR)
 
-    lsd = jnp.mean(jnp.abs(log_mag(true_audio) - log_mag(pred_audio)), axis=(-2, -1))
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _sound_measures(true_audio, pred_audio, cfg: features.FeatureConfig):
+    lsd = jnp.mean(jnp.abs(log_spectrum(true_audio, cfg) - log_spectrum(pred_audio, cfg)), axis=(-2, -1))
     rms = lambda a: jnp.sqrt(jnp.mean(jnp.square(a), axis=-1))  # noqa: E731
     return lsd, rms(true_audio), rms(pred_audio)
 
@@ -101,8 +104,9 @@ def summarize_measures(m: dict[str, np.ndarray]) -> dict[str, float]:
 
 def parameter_record(run: run_lib.LoadedRun, x: np.ndarray) -> dict:
     """Diagnostics (`vae.diagnostics`) of the model and of its untrained twin on patches x [n, k]."""
-    model = diagnostics.diagnose(run.config.model, run.params["params"], x, run.dataset.train)
-    untrained = diagnostics.diagnose(run.config.model, untrained_run(run).params["params"], x, run.dataset.train)
+    inputs = sound_input.encoder_inputs(run.config, x)
+    model = diagnostics.diagnose(run.config.model, run.params["params"], x, run.dataset.train, inputs)
+    untrained = diagnostics.diagnose(run.config.model, untrained_run(run).params["params"], x, run.dataset.train, inputs)
     return {
         "names": list(run.config.free_names),
         "model": {"param_error": model.param_error, "active_units": model.active_units, "kl_total": model.kl,
@@ -166,3 +170,63 @@ def table_rows(record: dict) -> list[tuple[str, list]]:
         values = [get(record, who) for who in COLUMNS]
         rows.append((label, values + [verdict(values[0], list(zip(COLUMNS[1:], values[1:])), lower)]))
     return rows
+
+
+# What the model learned, judged against the mean patch: the one place the tables, the report's headline
+# and the demo's summary take it from.
+MOSTLY_SILENT = 0.5  # A run whose decoded sounds are silent more often than this counts as silent.
+# Measures a collapsed or silent model cannot game: parameter error and log-spectral distance.
+UNGAMEABLE = ("parameter error (sum of squares, from mu)", "log-spectral distance (mean)")
+
+
+def against_mean_patch(record: dict) -> tuple[list[str], list[str]]:
+    """([measures the model beats the mean patch on], [those it does not]), over the ROWS with a direction."""
+    beats, loses = [], []
+    for label, get, lower in ROWS:
+        model, mean = get(record, "model"), get(record, "mean_patch")
+        if lower is None or model is None or mean is None:
+            continue
+        (beats if (model < mean if lower else model > mean) else loses).append(label)
+    return beats, loses
+
+
+def failure(record: dict | None) -> str | None:
+    """Why a run is not a result, or None: 'silent' (most decoded sounds below SILENT_RMS) or 'no better than
+    the mean patch' (on neither parameter error nor log-spectral distance)."""
+    if not record:
+        return None
+    silent = _sound("silent_fraction")(record, "model")
+    if silent is not None and silent > MOSTLY_SILENT:
+        return f"silent ({silent:.0%} of its sounds)"
+    beats, _ = against_mean_patch(record)
+    measured = [label for label, get, _ in ROWS if label in UNGAMEABLE and get(record, "model") is not None]
+    if measured and not any(label in beats for label in measured):
+        return "no better than the mean patch"
+    return None
+
+
+def _short(label: str) -> str:
+    """A measure's name without its parenthesized detail: 'parameter error'."""
+    return label.split(" (")[0]
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def verdict_sentence(record: dict | None) -> str:
+    """One sentence, from the numbers, of what the model learned against the mean patch (a collapsed model)."""
+    if not record:
+        return "No verdict: this evaluation has no baselines."
+    beats, loses = against_mean_patch(record)
+    loudness = _sound("rms_ratio_median")(record, "model")
+    at = f" (its sounds at {loudness:.2g}x the targets' loudness, median RMS ratio)" if loudness is not None else ""
+    why = failure(record)
+    if why and why.startswith("silent"):
+        return f"Not a result: the model is {why}, so its spectral errors say nothing{at}."
+    if not beats:
+        return f"The model learned nothing the mean patch does not give: it beats it on no measure{at}."
+    if not loses:
+        return f"The model beats the mean patch (a collapsed model) on every measure: {_join([_short(b) for b in beats])}{at}."
+    return (f"The model beats the mean patch (a collapsed model) on {_join([_short(b) for b in beats])}, "
+            f"but not on {_join([_short(l) for l in loses])}{at}.")

@@ -26,34 +26,12 @@ from sklearn.cluster import DBSCAN
 
 from eval.dbcv import dbcv
 from eval.reconstruct import subset_indices
+from eval.settings import ClusteringConfig
 from vae import run as run_lib
 
 __all__ = ["ClusteringConfig", "ClusteringResult", "LatentClustering", "average_spectrum", "cluster_latents",
            "cluster_members", "cluster_training_latents", "dbcv", "dbscan", "effective_config", "medium_clusters",
            "umap_embed"]
-
-
-@dataclasses.dataclass(frozen=True)
-class ClusteringConfig:
-    """UMAP and DBSCAN settings.
-
-    Attributes:
-      n_neighbors: UMAP neighbourhood size (local vs global structure).
-      min_dist: UMAP minimum distance between embedded points (0 packs clusters tightly).
-      n_components: embedding dimension.
-      metric: UMAP input metric on the latents.
-      eps: DBSCAN neighbourhood radius, in UMAP output units.
-      min_samples: DBSCAN points (self included) within eps that make a core point.
-      seed: UMAP random_state (fixing it also makes UMAP single-threaded and deterministic).
-    """
-
-    n_neighbors: int = 50
-    min_dist: float = 0.0
-    n_components: int = 2
-    metric: str = "euclidean"
-    eps: float = 0.04
-    min_samples: int = 4
-    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

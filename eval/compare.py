@@ -4,6 +4,10 @@ Each run must have been evaluated (`scripts/evaluate.py`), leaving RUN_DIR/eval/
 and the per-example L1 errors errors/test_l1_{stft,mfcc,cqt}.npy. The tables put cases in
 rows with the best value in bold (`eval.tables`); the L1 distributions of all runs
 are compared per feature with `eval.stats.kruskal_per_feature` (H, p, epsilon²).
+
+Runs at different sample rates, lengths or feature settings are measured on different audio:
+then nothing is bold and no test is run. A run that is silent or no better than the mean patch
+(`eval.baselines.failure`) is marked so in every table and never bold.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Collection, Optional, Sequence
 
 import numpy as np
 
-from eval import tables
+from eval import baselines, organization, tables
 from eval.spectral_metrics import METRIC_FEATURES
 from eval.stats import SMALL_MEDIUM_LARGE, KruskalResult, kruskal_per_feature
 
@@ -33,6 +37,8 @@ class EvaluatedRun:
 def eval_dir_of(path: str | Path) -> Path:
     """The folder holding metrics.json: `path` itself or path/eval."""
     path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} does not exist (or is not a folder): give a run directory or its eval folder")
     for candidate in (path, path / "eval"):
         if (candidate / "metrics.json").is_file():
             return candidate
@@ -77,6 +83,22 @@ def setting_mismatches(runs: Sequence[EvaluatedRun]) -> list[str]:
     return [key for key in per_run[0] if any(s[key] != per_run[0][key] for s in per_run[1:])]
 
 
+def failure(run: EvaluatedRun) -> Optional[str]:
+    """Why the run is not a result ('silent ...', 'no better than the mean patch'), or None."""
+    return baselines.failure(run.metrics.get("baselines"))
+
+
+def label(run: EvaluatedRun) -> str:
+    """The run's row name in every table: its name, with its failure when it has one."""
+    why = failure(run)
+    return f"{run.name} ⚠ {why}" if why else run.name
+
+
+def unranked(runs: Sequence[EvaluatedRun]) -> set[str]:
+    """Rows that are never best: every row when the runs are not comparable, else the failed runs."""
+    return {label(r) for r in runs if setting_mismatches(runs) or failure(r)}
+
+
 def kruskal(runs: Sequence[EvaluatedRun]) -> dict[str, KruskalResult]:
     """Kruskal–Wallis per feature across the runs' L1 distributions (needs >= 2 runs)."""
     return kruskal_per_feature({r.name: r.l1 for r in runs}, SMALL_MEDIUM_LARGE)
@@ -109,9 +131,10 @@ class KruskalTests:
 
 
 def kruskal_tests(runs: Sequence[EvaluatedRun]) -> KruskalTests:
-    """Every Kruskal–Wallis test a comparison reports, each computed once."""
-    return KruskalTests(kruskal(runs) if len(runs) >= 2 else {},
-                        {e: kruskal(group) for e, group in by_experiment(runs).items()})
+    """Every Kruskal–Wallis test a comparison reports, each computed once; none across runs that are not
+    comparable (`setting_mismatches`)."""
+    return KruskalTests(kruskal(runs) if len(runs) >= 2 and not setting_mismatches(runs) else {},
+                        {e: kruskal(group) for e, group in by_experiment(runs).items() if not setting_mismatches(group)})
 
 
 def kruskal_lines(results: dict[str, KruskalResult], alpha: float) -> list[str]:
@@ -129,22 +152,26 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
     """Thesis-style FAD, MSE, L1 and clustering tables plus the Kruskal–Wallis results (`tests`, computed
     here if not given), as markdown."""
     tests = tests or kruskal_tests(runs)
-    by_case = {r.name: r.metrics for r in runs}
-    lines = ["# Comparison of evaluated runs", "",
-             "Best value per column in **bold** (↓ lower is better, ↑ higher is better); — = not computed.", "",
-             "| Case | evaluation | test sounds | checkpoint |", "|---|---|---|---|"]
-    lines += [f"| {r.name} | `{r.eval_dir}` | {r.metrics['spectral']['n']} | {r.metrics['run']['checkpoint']} "
-              f"(step {r.metrics['run']['step']}) |" for r in runs]
+    by_case, skip = {label(r): r.metrics for r in runs}, unranked(runs)
     mismatches = setting_mismatches(runs)
+    best = ("No best value is marked: the runs are not comparable (below)." if mismatches else
+            "Best value per column in **bold** (↓ lower is better, ↑ higher is better), among the runs not marked ⚠.")
+    lines = ["# Comparison of evaluated runs", "", f"{best} — = not computed.", "",
+             "| Case | evaluation | test sounds | checkpoint |", "|---|---|---|---|"]
+    lines += [f"| {label(r)} | `{r.eval_dir}` | {r.metrics['spectral']['n']} | {r.metrics['run']['checkpoint']} "
+              f"(step {r.metrics['run']['step']}) |" for r in runs]
     if mismatches:
         lines += ["", f"**Warning:** the runs differ in {', '.join(mismatches)}; their spectral errors (and FAD) "
-                      "are measured on different audio and are not directly comparable."]
-    lines += ["", "## FAD (thesis Tables 5.2/5.6/5.10)", "", tables.fad_table(by_case), ""]
-    skipped = {r.name: r.metrics["fad"]["status"] for r in runs if not r.metrics["fad"]["scores"]}
+                      "are measured on different audio and are not comparable: no best value, no significance test."]
+    failed = [f"{r.name} is {failure(r)}" for r in runs if failure(r)]
+    if failed:
+        lines += ["", f"**⚠ Not a result:** {'; '.join(failed)} (`eval.baselines.failure`); never marked best."]
+    lines += ["", "## FAD (thesis Tables 5.2/5.6/5.10)", "", tables.fad_table(by_case, skip), ""]
+    skipped = {label(r): r.metrics["fad"]["status"] for r in runs if not r.metrics["fad"]["scores"]}
     if skipped:
         lines += ["FAD missing for: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()) + ".", ""]
-    lines += ["## Spectral MSE on the test set (thesis Tables 5.3/5.7/5.11)", "", tables.mse_table(by_case), "",
-              "## Per-example L1 on the test set", "", tables.l1_table(by_case), ""]
+    lines += ["## Spectral MSE on the test set (thesis Tables 5.3/5.7/5.11)", "", tables.mse_table(by_case, skip), "",
+              "## Per-example L1 on the test set", "", tables.l1_table(by_case, skip), ""]
     if figure:
         lines += [f"![L1 distributions]({figure})", ""]
     lines += ["## Kruskal–Wallis H-test on the L1 distributions", ""]
@@ -152,21 +179,29 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
         lines += [f"Per feature, across the {len(runs)} runs' per-example L1 errors; effect size ε² = H / (n − 1) "
                   "(negligible < 0.01 ≤ small < 0.08 ≤ medium < 0.26 ≤ large).", "",
                   *kruskal_lines(tests.overall, alpha)]
-        groups = by_experiment(runs)
-        if groups and list(groups.values()) != [list(runs)]:  # Within one experiment only: the test above.
-            for experiment, group in groups.items():
-                lines += [f"### Within {experiment} (the thesis's test: its losses, one experiment at a time)", "",
-                          f"Across {', '.join(r.name for r in group)}.", "",
-                          *kruskal_lines(tests.within[experiment], alpha)]
+    elif mismatches:
+        lines += [f"Not run across all runs: they differ in {', '.join(mismatches)}.", ""]
     else:
         lines += ["Needs at least two runs.", ""]
-    lines += ["## Against baselines", "", baseline_table(by_case), "",
+    groups = {e: group for e, group in by_experiment(runs).items() if e in tests.within}
+    if groups and list(groups.values()) != [list(runs)]:  # Within one experiment only: the test above.
+        for experiment, group in groups.items():
+            lines += [f"### Within {experiment} (the thesis's test: its losses, one experiment at a time)", "",
+                      f"Across {', '.join(label(r) for r in group)}.", "",
+                      *kruskal_lines(tests.within[experiment], alpha)]
+    lines += ["## Against baselines", "", baseline_table(by_case, skip), "",
               "Parameter error: sum over parameters of the squared error of decode(mu), mean over test patches; "
               "mean patch: the training mean for every patch. LSD: log-spectral distance (`eval.baselines`); "
               "shuffled: another test patch's sound. Active units: latent dimensions whose mean varies (Var > 0.01).",
               ""]
-    lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", tables.clustering_table(by_case), ""]
-    settings = {r.name: r.metrics["clustering"].get("config") for r in runs}
+    lines += ["## Does the latent space organize sound?", "", organization_table(by_case, skip), "",
+              "Neighbour ratio: mean log-spectral distance of random test-sound pairs over that between each sound "
+              "and its 5 nearest neighbours in the embedding (1: no closer than random; higher: similar sounds sit "
+              "together), for the model's encoder means and, on the same sounds, the raw parameters, their PCA at "
+              "the latent width and MFCC statistics (no generator). Path: summed LSD along a straight latent path "
+              "over its end points' (1: steady). Reconstruction: 1 - LSD / the mean patch's LSD.", ""]
+    lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", tables.clustering_table(by_case, skip), ""]
+    settings = {label(r): r.metrics["clustering"].get("config") for r in runs}
     lines += ["Clustering settings: " + "; ".join(
         f"{k}: " + (f"n_neighbors {c['n_neighbors']}, min_dist {c['min_dist']}, eps {c['eps']}, "
                     f"min_samples {c['min_samples']}, seed {c['seed']}" if c else "not clustered")
@@ -174,7 +209,7 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
     return "\n".join(lines)
 
 
-def baseline_table(by_case: dict[str, dict]) -> str:
+def baseline_table(by_case: dict[str, dict], unranked: Collection[str] = ()) -> str:
     """One row per run: the model's parameter error and sound measures beside the baselines' (`eval.baselines`)."""
     columns = [tables.Column("param error", "min"), tables.Column("mean patch"), tables.Column("LSD", "min"),
                tables.Column("LSD mean patch"), tables.Column("LSD shuffled"), tables.Column("RMS ratio"),
@@ -190,7 +225,24 @@ def baseline_table(by_case: dict[str, dict]) -> str:
                             snd["mean_patch"]["lsd_mean"], snd["shuffled"]["lsd_mean"],
                             snd["model"]["rms_ratio_median"], snd["model"]["silent_fraction"],
                             p["model"]["active_units"]]))
-    return tables.markdown_table("Case", columns, rows)
+    return tables.markdown_table("Case", columns, rows, unranked)
+
+
+def organization_table(by_case: dict[str, dict], unranked: Collection[str] = ()) -> str:
+    """One row per run: neighbour ratios of the model and its baselines, path smoothness and the reconstruction
+    margin over the mean patch (`eval.organization`); `unranked` runs are never marked best."""
+    names = ("model", "parameters", "pca", "mfcc_stats")
+    columns = [tables.Column(f"ratio {n}", "max" if n == "model" else None, "{:.3f}") for n in names]
+    columns += [tables.Column("path / ends", "min", "{:.3f}"), tables.Column("recon. nearer than mean patch", "max",
+                                                                             "{:+.1%}")]
+    rows = []
+    for name, m in by_case.items():
+        rec = m.get("organization") or {}
+        ratios = [rec["neighbours"][n]["ratio"] if "neighbours" in rec else None for n in names]
+        path = rec["paths"]["model"]["path_over_ends"] if "paths" in rec else None
+        margin = organization.reconstruction_margin(m.get("baselines"))
+        rows.append((name, [*ratios, path, margin["nearer"] if margin else None]))
+    return tables.markdown_table("Case", columns, rows, unranked)
 
 
 def kruskal_json(results: dict[str, KruskalResult], alpha: float) -> dict:

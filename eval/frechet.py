@@ -16,13 +16,14 @@ original google-research FAD):
 The package itself is not a dependency (it pins numpy<2).
 
 FAD of two sound sets (thesis 2.7.2.1, Tables 5.2/5.6/5.10): each network of
-`eval.embeddings.EMBEDDING_MODELS` ('vggish', 'panns') embeds both sets batch by batch; only
-the embeddings are kept (VGGish 128 floats per 0.96 s example, PANNs 2048 per clip), and `fad`
-compares the two Gaussians at the end. A network that cannot be loaded does not stop an
+`eval.embeddings.EMBEDDING_MODELS` ('vggish', 'panns', 'cdpam') embeds both sets batch by batch;
+only the embeddings are kept (VGGish 128 floats per 0.96 s example, PANNs 2048 per clip, CDPAM
+512 per clip), and `fad` compares the two Gaussians at the end. A network that cannot be loaded does not stop an
 evaluation: `load_embedders` returns the ones it could load and, for each other one, why not
 (the `WeightsNotFoundError` message naming the file and folder, or that the torch extra is
-missing). Clips shorter than `MIN_SECONDS` are zero-padded at the end to that length: VGGish
-needs 0.96 s for one example and PANNs' six pooling stages about as much.
+missing). Clips shorter than a network's `min_seconds` are zero-padded at the end to that length:
+VGGish needs 0.96 s for one example and PANNs' six pooling stages about as much (`MIN_SECONDS`);
+CDPAM takes clips as they are.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def load_embedders(weights_dir: str | os.PathLike | None = None, download: bool 
     from eval.embeddings.weights import WeightsNotFoundError
 
     models, skipped = {}, {}
-    for name in names:
+    for name in names:  # Each network is tried once per evaluation; a missing one is skipped.
         try:
             models[name] = load_model(name, weights_dir=weights_dir, download=download)
         except WeightsNotFoundError as err:
@@ -129,12 +130,20 @@ def pad_clips(audio: np.ndarray, sample_rate: int, min_seconds: float = MIN_SECO
 
 
 def embed_batch(audio: np.ndarray, sample_rate: int, models: dict, batch_size: int = 32) -> dict[str, np.ndarray]:
-    """{name: embeddings [rows, dim]} of clips audio [B, T] at sample_rate Hz (padded to MIN_SECONDS)
-    by the networks `models` ({name: torch network} of `load_embedders`)."""
+    """{name: embeddings [rows, dim]} of clips audio [B, T] at sample_rate Hz (padded to each network's
+    min_seconds) by the networks `models` ({name: torch network} of `load_embedders`)."""
     from eval.embeddings.networks import embed
 
-    clips = pad_clips(audio, sample_rate)
-    return {name: embed(clips, sample_rate, model, batch_size=batch_size) for name, model in models.items()}
+    def pad_for(name: str) -> float:
+        return EMBEDDING_MODELS[name].min_seconds if name in EMBEDDING_MODELS else MIN_SECONDS
+
+    return {name: embed(pad_clips(audio, sample_rate, pad_for(name)), sample_rate, model, batch_size=batch_size)
+            for name, model in models.items()}
+
+
+def skipped_line(skipped: dict[str, str]) -> str:
+    """One short console line for the networks FAD skipped (their full reasons go to the report)."""
+    return f"FAD without {', '.join(skipped)} (not installed or no checkpoint; see the report's FAD section)"
 
 
 def fad_scores(true_embeddings: dict[str, list[np.ndarray]],

@@ -4,10 +4,13 @@ Stages (each timed):
   load          run config, checkpoint and dataset (`vae.run.load_run`)
   reconstruct   encode/decode the test set (optionally its first `test_limit` rows) and a
                 `train_fraction` subset of the training set (rows drawn with `seed`)
-  embedders     load VGGish and PANNs; a missing checkpoint skips that network's FAD
+  embedders     load VGGish, PANNs and CDPAM; a missing checkpoint or extra skips that network's FAD
   test_set      render both audio sets batch by batch -> per-example spectral errors and embeddings
+                (of the first `fad_sounds` sounds)
   train_subset  render the training subset batch by batch -> embeddings (only when FAD runs)
-  fad           Fréchet distances of the embedding sets
+  fad           the mean patch's sounds embedded; Fréchet distances of the embedding sets, and of
+                the baselines: the mean patch's sounds and other real sounds (the training subset's
+                originals) against the test set's originals
   clustering    encoder means of a `cluster_fraction` training subset -> UMAP -> DBSCAN -> DBCV
   figures_sounds  UMAP, cluster spectra, interpolation, reconstructions, L1 distributions; WAVs
   report        metrics.json and report.md
@@ -33,78 +36,14 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from eval import baselines, frechet, report, showcase, spectral_metrics
-from eval.clustering import MIN_POINTS, ClusteringConfig, LatentClustering, cluster_training_latents
+from eval import baselines, frechet, organization, report, showcase, spectral_metrics
+from eval.clustering import MIN_POINTS, LatentClustering, cluster_training_latents
 from eval.embeddings.registry import EMBEDDING_MODELS
 from eval.outputs import OutputDir, write_json, write_text
 from eval.reconstruct import (Reconstruction, audio_batches, limit_indices, make_voice, reconstruct_split,
                               subset_indices, subset_size)
+from eval.settings import SEED_OFFSETS, EvalConfig  # noqa: F401 - EvalConfig is exported here too
 from vae import run as run_lib
-
-# Offsets added to the base seed for each random draw, so that every draw is fixed and recorded.
-SEED_OFFSETS = {"train_subset": 0, "cluster_subset": 1, "umap": 0, "examples": 2, "interpolation": 3,
-                "clusters": 4}
-
-
-@dataclasses.dataclass(frozen=True)
-class EvalConfig:
-    """Settings of one evaluation.
-
-    Attributes:
-      which: checkpoint to evaluate ('best' or 'latest').
-      test_limit: evaluate only the first this-many test patches (None: all).
-      train_fraction: fraction of the training set whose reconstructions enter the FAD (0.2).
-      cluster_fraction: fraction of the training set whose latents are clustered (0.1).
-      batch_size: patches rendered (and featurised) at once; the held audio is
-        2 x batch_size x n_samples float32.
-      fad: compute FAD at all; weights_dir / download: where checkpoints are looked for and
-        whether a missing one may be fetched (`eval.embeddings.find_weights`).
-      clustering: UMAP / DBSCAN settings (its seed is the UMAP random_state).
-      seed: base seed of every random draw (see `SEED_OFFSETS`).
-      n_examples / example_indices: test sounds shown as original-vs-reconstruction figures
-        (explicit test-set indices win over a seeded draw of n_examples).
-      interpolation_steps / interpolation_pair: latent steps between two test sounds (test-set
-        indices, default a seeded draw).
-      n_clusters_shown, sounds_per_cluster, fft_per_cluster: clusters of Fig. 5.9, WAVs written
-        per cluster, sounds averaged per cluster (the thesis used 15).
-      progress: tqdm bars.
-    """
-
-    which: str = "best"
-    test_limit: Optional[int] = None
-    train_fraction: float = 0.2
-    cluster_fraction: float = 0.1
-    batch_size: int = 64
-    fad: bool = True
-    weights_dir: Optional[str] = None
-    download: bool = True
-    clustering: ClusteringConfig = ClusteringConfig()
-    seed: int = 0
-    n_examples: int = 3
-    example_indices: Optional[tuple[int, ...]] = None
-    interpolation_steps: int = 5
-    interpolation_pair: Optional[tuple[int, int]] = None
-    n_clusters_shown: int = 3
-    sounds_per_cluster: int = 3
-    fft_per_cluster: int = 15
-    progress: bool = True
-
-    def __post_init__(self):
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
-        for name in ("train_fraction", "cluster_fraction"):
-            if not 0.0 < getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
-        if self.test_limit is not None and self.test_limit < 1:
-            raise ValueError(f"test_limit must be >= 1, got {self.test_limit}")
-
-    def seeds(self) -> dict[str, int]:
-        """The seed of every random draw."""
-        out = {k: self.seed + v for k, v in SEED_OFFSETS.items()}
-        out["umap"] = self.clustering.seed
-        return out
-
-
 
 class StageTimer:
     """Accumulates wall-clock seconds per stage name: `with timer.stage("fad"): ...`."""
@@ -138,21 +77,24 @@ def _positions(rec: Reconstruction, split_indices, flag: str) -> np.ndarray:
     return np.array([where[int(i)] for i in split_indices])
 
 
-def _stream_set(voice, run, rec: Reconstruction, cfg: EvalConfig, models: dict, spectral: bool):
+def _stream_set(voice, run, rec: Reconstruction, cfg: EvalConfig, models: dict, spectral: bool,
+                embed_true: bool = True):
     """Renders rec batch by batch; returns (per-batch spectral errors, {net: [true emb]}, {net: [recon emb]},
-    per-batch `baselines.sound_measures`)."""
+    per-batch `baselines.sound_measures`). Only the first `cfg.fad_sounds` sounds are embedded (the originals
+    only when embed_true)."""
     errors, true_emb, recon_emb, measures = [], {m: [] for m in models}, {m: [] for m in models}, []
     sample_rate = run.synth_config.sample_rate
     feature_cfg = run.config.loss.feature_config
+    left = len(rec) if cfg.fad_sounds is None else cfg.fad_sounds
     for batch in audio_batches(voice, run, rec, cfg.batch_size, cfg.progress):
         if spectral:
             errors.append(spectral_metrics.batch_errors(batch.true, batch.recon, feature_cfg, pad_to=cfg.batch_size))
             measures.append(baselines.sound_measures(batch.true, batch.recon, feature_cfg))
-        if models:
-            for name, emb in frechet.embed_batch(batch.true, sample_rate, models).items():
-                true_emb[name].append(emb)
-            for name, emb in frechet.embed_batch(batch.recon, sample_rate, models).items():
-                recon_emb[name].append(emb)
+        if models and left > 0:
+            for side, out in ((batch.true, true_emb), (batch.recon, recon_emb))[0 if embed_true else 1:]:
+                for name, emb in frechet.embed_batch(side[:left], sample_rate, models).items():
+                    out[name].append(emb)
+            left -= len(batch.true)
     return errors, true_emb, recon_emb, measures
 
 
@@ -161,8 +103,8 @@ def _load_embedders(cfg: EvalConfig, say) -> tuple[dict, dict]:
     if not cfg.fad:
         return {}, {"status": "disabled (--no-fad)", "skipped": {}, "scores": {}}
     models, skipped = frechet.load_embedders(cfg.weights_dir, cfg.download)
-    for name, message in skipped.items():
-        say(f"FAD with {name} skipped: {message}")
+    if skipped:
+        say(frechet.skipped_line(skipped))
     status = ("skipped (no embedding checkpoint found)" if not models
               else f"computed with {', '.join(models)} only" if skipped else "computed")
     return models, {"status": status, "skipped": skipped, "scores": {}}
@@ -265,7 +207,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
         test = reconstruct_split(run, "test", dataset.test, limit_indices(len(dataset.test), cfg.test_limit))
         train_subset = None
         if cfg.fad:
-            rows = subset_indices(len(dataset.train), cfg.train_fraction, seeds["train_subset"])
+            rows = subset_indices(len(dataset.train), cfg.train_fraction, seeds["train_subset"])[:cfg.fad_sounds]
             train_subset = reconstruct_split(run, "train_subset", dataset.train, rows)
 
     with timer.stage("embedders"):
@@ -278,11 +220,19 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
         with timer.stage("train_subset"):
             _, train_true, train_recon, _ = _stream_set(voice, run, train_subset, cfg, models, spectral=False)
         with timer.stage("fad"):
+            mean_patch = baselines.predictions(run, test)["mean_patch"]
+            n = len(mean_patch) if cfg.fad_sounds is None else min(cfg.fad_sounds, len(mean_patch))
+            mean_patch = Reconstruction("mean_patch", mean_patch.indices[:n], mean_patch.x[:n], mean_patch.x_hat[:n],
+                                        None)
+            _, _, mean_emb, _ = _stream_set(voice, run, mean_patch, cfg, models, spectral=False, embed_true=False)
             fad["scores"] = {"train_subset": frechet.fad_scores(train_true, train_recon),
                              "test": frechet.fad_scores(test_true, test_recon)}
+            # What the test number reads against: a collapsed model, and real sounds of the same distribution.
+            fad["baselines"] = {"mean_patch": frechet.fad_scores(test_true, mean_emb),
+                                "other_real_sounds": frechet.fad_scores(test_true, train_true)}
         fad["embedding_rows"] = {s: {m: sum(len(e) for e in emb[m]) for m in models}
                                  for s, emb in (("test", test_true), ("train_subset", train_true))}
-        del test_true, test_recon, train_true, train_recon
+        del test_true, test_recon, train_true, train_recon, mean_emb
 
     latent, n_points = None, subset_size(len(dataset.train), cfg.cluster_fraction)
     if n_points < MIN_POINTS:
@@ -297,6 +247,10 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
     with timer.stage("baselines"):
         baseline_record = _baselines(run, voice, test, errors, measures, latent, cfg)
 
+    with timer.stage("organization"):
+        # Its own draw of sounds (the first test patches, up to its max_sounds), whatever --test-limit says.
+        organization_record = organization.organization(run, voice, dataset.test, cfg.organization, cfg.batch_size)
+
     with timer.stage("figures_sounds"):
         examples = _examples(run, voice, test, errors, latent, cfg, seeds, out)
 
@@ -308,6 +262,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
                  "train_subset": {"n": 0 if train_subset is None else len(train_subset), "of": len(dataset.train),
                                   "fraction": cfg.train_fraction, "seed": seeds["train_subset"]}},
         "baselines": baseline_record,
+        "organization": organization_record,
         "fad": fad,
         "spectral": _spectral_record(errors, test, run.config.loss.feature_config, out),
         "clustering": clustering,

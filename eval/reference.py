@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -24,8 +25,8 @@ from typing import Optional
 
 from tqdm.auto import tqdm
 
-from vae import run_files
-from vae.help import HelpFormatter
+from vae import atomic, run_files
+from vae.help import HelpFormatter, Parser
 
 KEPT_RUN_FILES = ("loss_curve.png", "config.json")
 PNG_COLOURS = 256
@@ -85,10 +86,19 @@ def plan(cases: list[str], objectives: list[str], runs_dir: Path, results_dir: P
     return [ReferenceRun(o, c, runs_dir / o / c, results_dir / o / c) for o in objectives for c in cases]
 
 
+def written_here(relative: Path) -> bool:
+    """Whether a file of a results folder (path relative to it) is one `keep_results` writes; it replaces or
+    deletes only those, never the user's files beside them."""
+    if len(relative.parts) == 1:
+        return relative.name in (*KEPT_RUN_FILES, "metrics.jsonl")
+    return relative.parts[0] == "eval" and kept(Path(*relative.parts[1:]))
+
+
 def keep_results(run: ReferenceRun) -> None:
-    """Copies the small, human-facing outputs of an evaluated run into its results folder (atomically:
-    the folder appears complete or not at all)."""
-    tmp = run.results_dir.with_name(run.results_dir.name + ".tmp")
+    """Copies the small, human-facing outputs of an evaluated run into its results folder. They are made in a
+    temporary folder, then moved in file by file with eval/metrics.json last (the folder counts as evaluated
+    only once whole); what a previous keep wrote is replaced, anything else in the folder is left alone."""
+    tmp = run.results_dir.with_name(f"{atomic.TMP_PREFIX}{run.results_dir.name}")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "eval").mkdir(parents=True)
     for name in KEPT_RUN_FILES:
@@ -100,9 +110,16 @@ def keep_results(run: ReferenceRun) -> None:
     for path in eval_dir.rglob("*"):
         if path.is_file() and kept(path.relative_to(eval_dir)):
             copy_kept(path, tmp / "eval" / path.relative_to(eval_dir))
-    if run.results_dir.exists():
-        shutil.rmtree(run.results_dir)
-    tmp.rename(run.results_dir)
+    old = [p for p in run.results_dir.rglob("*") if p.is_file() and written_here(p.relative_to(run.results_dir))] \
+        if run.results_dir.exists() else []
+    for path in old:
+        path.unlink()
+    new = sorted((p for p in tmp.rglob("*") if p.is_file()), key=lambda p: p.name == "metrics.json")
+    for path in new:
+        target = run.results_dir / path.relative_to(tmp)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    shutil.rmtree(tmp)
 
 
 def run_one(run: ReferenceRun, scale: str, evaluate_args: list[str], train_only: bool) -> int:
@@ -149,7 +166,7 @@ Safe to interrupt: rerunning the same command skips evaluated cases and resumes 
 def parser() -> argparse.ArgumentParser:
     from vae import presets
 
-    p = argparse.ArgumentParser(description="Train, evaluate and compare thesis cases at one scale (reference runs).",
+    p = Parser(description="Train, evaluate and compare thesis cases at one scale (reference runs).",
                                 epilog=EXAMPLES, formatter_class=HelpFormatter)
     p.add_argument("--cases", nargs="+", default=list(presets.CASES), metavar="CASE",
                    help=f"thesis cases, in order (default: all 15: {', '.join(presets.CASES)})")

@@ -6,7 +6,7 @@ linked relative to the report's folder. `SECTIONS` lists the section headings in
 
 from __future__ import annotations
 
-from eval import baselines
+from eval import baselines, organization
 from eval.embeddings.registry import EMBEDDING_MODELS, TORCH_EXTRA_MESSAGE
 from eval.embeddings.weights import DEFAULT_DIR, ENV_VAR, KNOWN_WEIGHTS
 from vae.diagnostics import ACTIVE_UNIT_VARIANCE
@@ -82,6 +82,36 @@ def _baselines(m: dict) -> list[str]:
     return lines
 
 
+def _organization(m: dict) -> list[str]:
+    lines = ["## Does the latent space organize sound?", ""]
+    rec = m.get("organization")
+    if rec is None or "neighbours" not in rec:
+        return lines + [f"Not measured ({(rec or {}).get('status', 'an evaluation from before this measure')})."]
+    lines += [f"For each of {rec['n_sounds']} test sounds, its {rec['k']} nearest neighbours in each embedding: the "
+              f"mean log-spectral distance (LSD) of {rec['random_pairs']} random pairs ({rec['random_lsd']:.4g}) over "
+              "the mean LSD to the neighbours. 1: neighbours sound no closer than random pairs; higher: similar "
+              "sounds sit together. The model's row is its encoder means; the others are baselines on the same "
+              "sounds.", "",
+              markdown_table("embedding", [Column("neighbour ratio", "max", "{:.3f}"), Column("neighbour LSD", "min",
+                                                                                               "{:.4g}")],
+                             organization.neighbour_rows(rec)), ""]
+    p = rec["paths"]
+    lines += [f"Latent paths: {p['n']} straight paths between test sounds' codes in {p['steps']} steps, decoded and "
+              "rendered; the summed LSD of consecutive steps over the end points' LSD (1: the sound moves steadily) "
+              "and the largest step's share of the path, beside straight paths in parameter space between the same "
+              "decoded ends.", "",
+              markdown_table("path", [Column("path / end-point LSD", "min", "{:.3f}"),
+                                      Column("largest step share", "min", "{:.3f}")],
+                             [(name, [p[name]["path_over_ends"], p[name]["largest_step_share"]])
+                              for name in ("model", "parameters")])]
+    margin = organization.reconstruction_margin(m.get("baselines"))
+    if margin:
+        lines += ["", f"Reconstructions: LSD {margin['model']:.4g} against {margin['mean_patch']:.4g} for the mean "
+                      f"patch ({margin['nearer']:+.1%} nearer the targets) and {margin['shuffled']:.4g} for shuffled "
+                      "sounds."]
+    return lines
+
+
 def _settings(m: dict) -> list[str]:
     s, sets = m["settings"], m["sets"]
     items = {"test patches evaluated": f"{sets['test']['n']} of {sets['test']['of']}"
@@ -98,16 +128,27 @@ def _fad(m: dict) -> list[str]:
     fad, lines = m["fad"], ["## FAD", ""]
     lines.append("Fréchet Audio Distance between the ground-truth and the reconstructed sounds (thesis Tables "
                  "5.2/5.6/5.10), from VGGish (128-d per 0.96 s, no PCA) and PANNs Cnn14_16k (2048-d per clip) "
-                 "embeddings at 16 kHz; lower is better.")
+                 "embeddings at 16 kHz and CDPAM's acoustic embedding (512-d per clip, 22.05 kHz); lower is better. "
+                 f"At most {m['settings'].get('fad_sounds') or 'all'} sounds per set (`--fad-sounds`).")
     lines.append("")
     if fad["scores"]:
         lines += [fad_table({_case(m): m}), ""]
+        if "baselines" in fad:
+            lines += ["Test-set FAD beside its baselines, against the same test originals: the **mean patch**'s "
+                      "sounds (a collapsed model) and **other real sounds** (the training subset's originals: the "
+                      "floor that finite sets of the same distribution reach).", "",
+                      markdown_table("network", [Column("model"), Column("mean patch"), Column("other real sounds")],
+                                     [(EMBEDDING_MODELS[name].title,
+                                       [score, fad["baselines"]["mean_patch"].get(name),
+                                        fad["baselines"]["other_real_sounds"].get(name)])
+                                      for name, score in fad["scores"]["test"].items()]), ""]
         rows = fad.get("embedding_rows", {})
         lines.append("Embedding rows: " + "; ".join(f"{s}: " + ", ".join(f"{k} {v}" for k, v in r.items())
                                                     for s, r in rows.items()) + ".")
         if m["run"]["seconds"] < m["settings"]["fad_min_seconds"]:
             lines.append(f"Sounds of {m['run']['seconds']} s were zero-padded to {m['settings']['fad_min_seconds']} s "
-                         "before embedding (both networks need about one second).")
+                         "before the VGGish and PANNs embeddings (both need about one second; CDPAM takes them as "
+                         "they are).")
         lines.append("")
     if fad["status"].startswith("disabled"):
         lines.append("**FAD was not computed: disabled with `--no-fad`.** Run without it to compute FAD.")
@@ -230,10 +271,10 @@ def _files(m: dict) -> list[str]:
 
 def markdown(m: dict) -> str:
     """The report of one evaluation's metrics (as `eval.pipeline.evaluate` returns them)."""
-    parts = [f"# Evaluation of {_case(m)}", "",
+    parts = [f"# Evaluation of {_case(m)}", "", f"**Verdict:** {baselines.verdict_sentence(m.get('baselines'))}", "",
              f"`{m['run']['dir']}`, {m['run']['checkpoint']} checkpoint. All numbers are also in "
              f"[metrics.json](metrics.json).", ""]
-    for section in (_run, _baselines, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,
+    for section in (_run, _baselines, _organization, _settings, _fad, _spectral, _latent, _clusters, _interpolation, _reconstructions, _timings,
                     _memory, _files):
         parts += section(m) + [""]
     return "\n".join(parts)

@@ -2,12 +2,13 @@
 
 As in the thesis tables, ties for best are all marked; arrows in the headers say which
 direction is better (↓ lower, ↑ higher). Missing values (None, NaN) print as '—' and never
-count as best.
+count as best, and neither do the rows named in `unranked` (a silent or collapsed run; every row
+when the runs are not comparable).
 
 The thesis's result tables, from evaluation metrics (`metrics.json` of `eval.pipeline`), each
 taking {case name: metrics} (one row per case) and returning markdown:
 
-  fad_table         Tables 5.2/5.6/5.10: FAD (VGGish, PANNs) on the training subset and the test set
+  fad_table         Tables 5.2/5.6/5.10: FAD (VGGish, PANNs, CDPAM) on the training subset and the test set
   mse_table         Tables 5.3/5.7/5.11: STFT / MFCC / CQT MSE on the test set
   l1_table          median and mean per-example L1 on the test set
   clustering_table  Tables 5.4/5.8/5.12: clusters, noise points, DBCV
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional, Sequence
+from typing import Collection, Optional, Sequence
 
 from eval.embeddings.registry import EMBEDDING_MODELS
 from eval.spectral_metrics import METRIC_FEATURES
@@ -73,14 +74,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown_table(first_header: str, columns: Sequence[Column], rows: Sequence[tuple[str, Sequence]]) -> str:
+def markdown_table(first_header: str, columns: Sequence[Column], rows: Sequence[tuple[str, Sequence]],
+                   unranked: Collection[str] = ()) -> str:
     """A markdown table: one row per (name, values) with len(values) == len(columns), best in bold
-    (when there are at least two rows)."""
+    (when at least two rows compete; rows named in `unranked` are never best)."""
     for name, values in rows:
         if len(values) != len(columns):
             raise ValueError(f"row {name!r} has {len(values)} values for {len(columns)} columns")
-    # A single row has nothing to be best against: no marks.
-    marked = [best_rows([values[c] for _, values in rows], col.best if len(rows) > 1 else None)
+    # Unranked rows compete as missing values; a single row has nothing to be best against: no marks.
+    ranked = [name not in unranked for name, _ in rows]
+    marked = [best_rows([values[c] if keep else None for keep, (_, values) in zip(ranked, rows)],
+                        col.best if sum(ranked) > 1 else None)
               for c, col in enumerate(columns)]
     lines = ["| " + " | ".join([first_header] + [c.title for c in columns]) + " |",
              "|" + "---|" * (len(columns) + 1)]
@@ -107,35 +111,37 @@ def _get(tree: dict, *keys):
     return tree
 
 
-def fad_table(metrics: dict[str, dict]) -> str:
-    """FAD per case: (train subset, test) x (VGGish, PANNs), lower is better."""
-    columns = [Column(f"{title} {m.title}", "min") for _, title in FAD_SETS for m in EMBEDDING_MODELS.values()]
-    rows = [(case, [_get(m, "fad", "scores", s, model) for s, _ in FAD_SETS for model in EMBEDDING_MODELS])
+def fad_table(metrics: dict[str, dict], unranked: Collection[str] = ()) -> str:
+    """FAD per case: (train subset, test) x the networks any case has scores of (else all), lower is better."""
+    used = [n for n in EMBEDDING_MODELS if any(_get(m, "fad", "scores", "test", n) is not None
+                                               for m in metrics.values())] or list(EMBEDDING_MODELS)
+    columns = [Column(f"{title} {EMBEDDING_MODELS[n].title}", "min") for _, title in FAD_SETS for n in used]
+    rows = [(case, [_get(m, "fad", "scores", s, n) for s, _ in FAD_SETS for n in used])
             for case, m in metrics.items()]
-    return markdown_table("Case", columns, rows)
+    return markdown_table("Case", columns, rows, unranked)
 
 
-def mse_table(metrics: dict[str, dict]) -> str:
+def mse_table(metrics: dict[str, dict], unranked: Collection[str] = ()) -> str:
     """Test-set MSE per case and feature, lower is better."""
     columns = [Column(f"{f.upper()} MSE", "min") for f in METRIC_FEATURES]
     rows = [(case, [_get(m, "spectral", "summary", f, "mse") for f in METRIC_FEATURES]) for case, m in metrics.items()]
-    return markdown_table("Case", columns, rows)
+    return markdown_table("Case", columns, rows, unranked)
 
 
-def l1_table(metrics: dict[str, dict]) -> str:
+def l1_table(metrics: dict[str, dict], unranked: Collection[str] = ()) -> str:
     """Median (and mean) per-example L1 per case and feature, lower is better."""
     columns = [Column(f"{f.upper()} L1 {stat}", "min") for f in METRIC_FEATURES for stat in ("median", "mean")]
     rows = [(case, [_get(m, "spectral", "summary", f, f"l1_{stat}") for f in METRIC_FEATURES
                     for stat in ("median", "mean")]) for case, m in metrics.items()]
-    return markdown_table("Case", columns, rows)
+    return markdown_table("Case", columns, rows, unranked)
 
 
-def clustering_table(metrics: dict[str, dict]) -> str:
+def clustering_table(metrics: dict[str, dict], unranked: Collection[str] = ()) -> str:
     """Clusters, noise points and DBCV (higher is better) per case."""
     columns = [Column("Cluster Number"), Column("Noise"), Column("DBCV", "max", "{:.4f}")]
     rows = [(case, [_get(m, "clustering", "n_clusters"), _get(m, "clustering", "n_noise"),
                     _get(m, "clustering", "dbcv")]) for case, m in metrics.items()]
-    return markdown_table("Case", columns, rows)
+    return markdown_table("Case", columns, rows, unranked)
 
 
 def kruskal_table(results: dict[str, KruskalResult], alpha: float = 0.05) -> str:

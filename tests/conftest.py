@@ -24,6 +24,15 @@ def load_script(name: str, folder: str = "scripts"):
     return module
 
 
+def run_cli(main, argv, capsys) -> tuple[int, str]:
+    """(exit status, stderr) of a command-line entry point `main(argv)`; argparse's own exits count as their status."""
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    return code, capsys.readouterr().err
+
+
 def _torch_bridge():
     try:
         from jaxsynth import torch_bridge

@@ -46,3 +46,54 @@ def test_table_rows_have_a_value_per_column_and_a_verdict():
     assert rows["parameter error (sum of squares, from mu)"][-1] == "better than all"
     assert rows["STFT MSE"][-1] == "not better than mean_patch"
     assert rows["RMS ratio prediction / target (median)"][-1] == ""
+
+
+def _record(param: float, lsd: float, mse: float, silent: float = 0.0, rms: float = 0.5) -> dict:
+    """A baselines record whose model scores param/lsd/mse against a mean patch at 5.0 / 3.0 / 1.0."""
+    return {"parameters": {"model": {"param_error": param}, "mean_patch": {"param_error": 5.0}},
+            "spectral": {w: {f: {"mse": v, "l1_median": v} for f in ("stft", "mfcc", "cqt")}
+                         for w, v in (("model", mse), ("mean_patch", 1.0))},
+            "sound": {"model": {"lsd_mean": lsd, "rms_ratio_median": rms, "silent_fraction": silent},
+                      "mean_patch": {"lsd_mean": 3.0, "rms_ratio_median": 1.0, "silent_fraction": 0.0}}}
+
+
+def test_failure_names_silent_and_collapsed_runs_only():
+    assert baselines.failure(_record(4.0, 2.0, 2.0)) is None  # Beats the mean patch on parameters and LSD.
+    assert baselines.failure(_record(6.0, 2.0, 2.0)) is None  # Beats it on LSD alone: still a result.
+    assert baselines.failure(_record(5.0, 3.0, 0.5)) == "no better than the mean patch"  # Ties; MSE alone can be gamed.
+    assert baselines.failure(_record(4.0, 2.0, 0.5, silent=1.0)) == "silent (100% of its sounds)"
+    assert baselines.failure(_record(4.0, 2.0, 0.5, silent=0.5)) is None
+    assert baselines.failure(None) is None
+
+
+def test_verdict_sentence_is_read_off_the_numbers():
+    mixed = baselines.verdict_sentence(_record(4.0, 2.0, 2.0, rms=0.5))
+    assert mixed == ("The model beats the mean patch (a collapsed model) on parameter error and log-spectral "
+                     "distance, but not on STFT MSE, MFCC MSE, CQT MSE and STFT L1 (its sounds at 0.5x the "
+                     "targets' loudness, median RMS ratio).")
+    assert "on every measure" in baselines.verdict_sentence(_record(4.0, 2.0, 0.5))
+    assert "beats it on no measure" in baselines.verdict_sentence(_record(6.0, 4.0, 2.0))
+    assert baselines.verdict_sentence(_record(4.0, 2.0, 0.5, silent=0.9)).startswith("Not a result: the model is silent")
+    assert baselines.verdict_sentence(None).startswith("No verdict")
+
+
+def test_demo_summary_opens_with_the_verdict():
+    from eval.demo import summary
+
+    record = _record(4.0, 2.0, 2.0)
+    record["parameters"]["model"].update(active_units=5, kl_total=12.0)
+    record["parameters"]["linear_code"] = {"param_error": 3.9}
+    lines = summary({"baselines": record, "run": {"latent_dim": 16}})
+    assert lines[0] == f"Verdict: {baselines.verdict_sentence(record)}" and "parameter error" in lines[0]
+    assert lines[-1].startswith("active latent units: 5 of 16")
+
+
+def test_demo_prints_fad_beside_its_baselines():
+    from eval.demo import fad_line
+
+    fad = {"status": "computed with cdpam only", "scores": {"test": {"cdpam": 0.19}},
+           "baselines": {"mean_patch": {"cdpam": 0.45}, "other_real_sounds": {"cdpam": 0.12}}}
+    line = fad_line({"fad": fad, "settings": {"fad_sounds": 32}})
+    assert line == ("FAD on the test set (lower is better): cdpam 0.19 (mean patch 0.45, other real sounds 0.12), "
+                    "32 sounds per set")
+    assert fad_line({"fad": {"status": "disabled (--no-fad)", "scores": {}}}) == "FAD: disabled (--no-fad)"

@@ -15,7 +15,7 @@ from eval.pipeline import EvalConfig
 from planted import planted_clusters
 
 
-THESIS = Path(__file__).resolve().parents[2] / "shared" / "thesis.txt"
+THESIS = Path(__file__).resolve().parents[1] / "docs" / "thesis.md"  # The study's settings, quoted verbatim.
 
 
 def test_config_defaults_are_the_thesis_settings():
@@ -24,14 +24,13 @@ def test_config_defaults_are_the_thesis_settings():
     # What an evaluation uses when given no settings: the library default and the CLI's.
     assert EvalConfig().clustering == cfg
     assert eval_config(evaluate_parser().parse_args(["runs/x"])).clustering == cfg
-    if THESIS.exists():  # Section 5.1.2, Experiment 1: the sentence the defaults come from.
-        text = " ".join(THESIS.read_text().split())
-        found = re.search(r"UMAP parameters were set to (\d+) for the number of neighbors and (\d+) for the minimum "
-                          r"distance\. For DBSCAN, the epsilon value was set to ([\d.]+), and the minimum number of "
-                          r"samples was set to (\d+)", text)
-        assert found, "Experiment 1's clustering settings not found in the thesis text"
-        assert (cfg.n_neighbors, cfg.min_dist, cfg.eps, cfg.min_samples) == \
-            (int(found[1]), float(found[2]), float(found[3]), int(found[4]))
+    text = " ".join(THESIS.read_text().split())  # Section 5.1.2, Experiment 1: the sentence the defaults come from.
+    found = re.search(r"UMAP parameters were set to (\d+) for the number of neighbors and (\d+) for the minimum "
+                      r"distance\. For DBSCAN, the epsilon value was set to ([\d.]+), and the minimum number of "
+                      r"samples was set to (\d+)", text)
+    assert found, "Experiment 1's clustering settings not found in docs/thesis.md"
+    assert (cfg.n_neighbors, cfg.min_dist, cfg.eps, cfg.min_samples) == \
+        (int(found[1]), float(found[2]), float(found[3]), int(found[4]))
 
 
 def test_dbscan_counts_planted_clusters_and_noise():

@@ -134,3 +134,54 @@ def test_panns_front_end_matches_librosa():
     mel = librosa.filters.mel(sr=16000, n_fft=512, n_mels=64, fmin=50, fmax=8000) @ expected
     np.testing.assert_allclose(log_mel[0, 0].numpy(), librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None).T,
                                atol=1e-3)
+
+
+def test_cdpam_refuses_to_unpickle_a_file_with_another_sha256(tmp_path, monkeypatch):
+    from eval.embeddings import cdpam
+    from eval.embeddings.weights import WeightsCorruptError
+
+    fake = tmp_path / "scratchJNDdefault_best_model.pth"
+    torch.save({"state": {}}, fake)  # A readable pickle, but not the pinned file.
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load ran before the sha256 check"))
+    with pytest.raises(WeightsCorruptError, match=f"refusing to unpickle {fake}: its sha256 is {cdpam.sha256(fake)}"):
+        cdpam.load_cdpam(fake)
+
+
+# CDPAM's real weights ship in the fad extra, which the test extra installs: CI must run this test.
+CDPAM_MISSING = None
+try:
+    from eval.embeddings.cdpam import weights_path as _cdpam_weights_path
+
+    _cdpam_weights_path()
+except WeightsNotFoundError as _err:
+    CDPAM_MISSING = str(_err)
+
+
+@pytest.mark.skipif(CDPAM_MISSING is not None and __import__("os").environ.get("CI") != "true",
+                    reason=str(CDPAM_MISSING))
+def test_cdpam_real_weights_give_the_packages_own_embedding():
+    """The pinned checkpoint loads into the rebuilt encoder, whose embedding is exactly the one cdpam's own
+    network code computes (its models.py, loaded without the package's __init__)."""
+    import importlib.util
+
+    from eval.embeddings.cdpam import CDPAM_SHA256, SAMPLE_RATE, load_cdpam, sha256, weights_path
+
+    path = weights_path()
+    assert sha256(path) == CDPAM_SHA256
+    ours = load_cdpam(path)
+    spec = importlib.util.spec_from_file_location("cdpam_models", path.parents[1] / "models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    theirs = module.FINnet(encoder_layers=16, encoder_filters=64, ndim=[16, 6], classif_dp=0.05, classif_BN=0,
+                           classif_act="no", input_size=512)
+    theirs.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["state"])  # sha256 checked
+    theirs.eval()
+
+    audio = _clips(3, 0.25, 8000)
+    emb = embed(audio, 8000, ours)
+    assert emb.shape == (3, 512) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    waveform = torch.from_numpy(librosa.resample(audio, orig_sr=8000, target_sr=SAMPLE_RATE, res_type="soxr_hq"))
+    with torch.inference_mode():
+        _, acoustic, _ = theirs.base_encoder(torch.round(waveform * 32768).unsqueeze(1))
+    np.testing.assert_allclose(emb, torch.nn.functional.normalize(acoustic, dim=1).numpy(), atol=1e-5)
+    assert np.linalg.norm(emb[0] - emb[1]) > 1e-3  # Two tones are two embeddings.

@@ -137,7 +137,7 @@ def test_missing_weights_are_reported_not_raised(tmp_path, monkeypatch):
 
     monkeypatch.delenv(weights.ENV_VAR, raising=False)
     monkeypatch.setattr(weights, "DEFAULT_DIR", tmp_path / "default")
-    models, skipped = frechet.load_embedders(tmp_path / "empty", download=False)
+    models, skipped = frechet.load_embedders(tmp_path / "empty", download=False, names=("vggish", "panns"))
     assert models == {} and set(skipped) == {"vggish", "panns"}
     assert "vggish-10086976.pth" in skipped["vggish"] and str(tmp_path / "empty") in skipped["vggish"]
 
@@ -153,6 +153,13 @@ def test_markdown_table_marks_the_best_values():
     assert lines[4] == "| c\\|d | — | — | 3 |"
     single = tables.markdown_table("Case", cols, [("a", [0.5, 0.3, 10])])
     assert "**" not in single  # nothing to compare against
+    # An unranked row (a silent run) is never best, and one ranked row left has nothing to beat.
+    lines = tables.markdown_table("Case", cols, [("a", [0.5, 0.3, 10]), ("b", [0.6, 0.41, 12]),
+                                                 ("c", [0.7, 0.2, 1])], unranked={"a"}).splitlines()
+    assert lines[2] == "| a | 0.5 | 0.3000 | 10 |" and lines[3] == "| b | **0.6** | **0.4100** | 12 |"
+    assert lines[4] == "| c | 0.7 | 0.2000 | 1 |"
+    assert "**" not in tables.markdown_table("Case", cols, [("a", [0.5, 0.3, 10]), ("b", [0.6, 0.4, 12])],
+                                             unranked={"a"})
     with pytest.raises(ValueError):
         tables.markdown_table("Case", cols, [("a", [1.0])])
 

@@ -56,8 +56,10 @@ def test_wavs_are_readable(tmp_path):
         outputs.write_wav(tmp_path / "x.wav", np.zeros((2, 10)), 4000)
 
 
-def _fake_evaluation(folder: Path, case: str | None, l1_scale: float, fad: dict | None, dbcv: float) -> Path:
-    """A minimal eval folder as eval.pipeline writes it."""
+def _fake_evaluation(folder: Path, case: str | None, l1_scale: float, fad: dict | None, dbcv: float,
+                     sample_rate: int = 8000, sound: tuple[float, float, float] | None = None) -> Path:
+    """A minimal eval folder as eval.pipeline writes it; sound: the model's (parameter error, log-spectral
+    distance, silent fraction), recorded beside a mean patch at 5.0 and 3.0."""
     rng = np.random.default_rng(int(l1_scale * 10))
     (folder / "errors").mkdir(parents=True)
     files, summary = {}, {}
@@ -68,7 +70,7 @@ def _fake_evaluation(folder: Path, case: str | None, l1_scale: float, fad: dict 
         summary[f] = {"mse": float(l1_scale ** 2), "l1_mean": float(l1.mean()), "l1_median": float(np.median(l1)),
                       "l1_std": float(l1.std())}
     metrics = {
-        "run": {"dir": str(folder.parent), "case": case, "checkpoint": "best", "step": 10, "sample_rate_hz": 8000,
+        "run": {"dir": str(folder.parent), "case": case, "checkpoint": "best", "step": 10, "sample_rate_hz": sample_rate,
                 "seconds": 0.25},
         "fad": {"status": "computed" if fad else "skipped (no embedding checkpoint found)", "skipped": {},
                 "scores": fad or {}},
@@ -76,6 +78,13 @@ def _fake_evaluation(folder: Path, case: str | None, l1_scale: float, fad: dict 
         "clustering": {"status": "computed", "n_clusters": 12, "n_noise": 40, "dbcv": dbcv,
                        "config": {"n_neighbors": 50, "min_dist": 0.0, "eps": 0.04, "min_samples": 4, "seed": 0}},
     }
+    if sound is not None:
+        param, lsd, silent = sound
+        metrics["baselines"] = {
+            "parameters": {"model": {"param_error": param, "active_units": 3}, "mean_patch": {"param_error": 5.0}},
+            "sound": {"model": {"lsd_mean": lsd, "rms_ratio_median": 1.0 - silent, "silent_fraction": silent},
+                      "mean_patch": {"lsd_mean": 3.0}, "shuffled": {"lsd_mean": 3.5}},
+            "spectral": {}}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     return folder
 
@@ -100,7 +109,50 @@ def test_compare_marks_best_and_runs_kruskal_wallis(tmp_path, capsys):
     _png(out.with_name("compare_l1.png"))
 
     assert load_script("compare").main([str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert f"{tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
+    (tmp_path / "unevaluated").mkdir()
+    assert load_script("compare").main([str(tmp_path / "unevaluated"), "--out", str(out)]) == 2
     assert "no metrics.json" in capsys.readouterr().err
+
+
+def _rows(text: str, name: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(f"| {name}")]
+
+
+def test_compare_never_marks_a_silent_or_collapsed_run_best(tmp_path):
+    """A silent run and one no better than the mean patch have the lowest errors, yet are marked in every table
+    and never bold; of the two runs that learned, the better is best."""
+    _fake_evaluation(tmp_path / "good" / "eval", "Exp1-SCL", 3.0, None, 0.3, sound=(4.0, 2.0, 0.0))
+    _fake_evaluation(tmp_path / "worse" / "eval", "Exp1-SCLP", 4.0, None, 0.2, sound=(4.5, 2.2, 0.0))
+    _fake_evaluation(tmp_path / "silent" / "eval", "Exp1-LMSL", 1.0, None, 0.5, sound=(4.0, 2.5, 1.0))
+    _fake_evaluation(tmp_path / "collapsed" / "eval", "Exp1-LogSL", 1.5, None, 0.6, sound=(5.1, 3.2, 0.0))
+    out = tmp_path / "compare.md"
+    assert load_script("compare").main([str(tmp_path / k) for k in ("good", "worse", "silent", "collapsed")]
+                                       + ["--out", str(out)]) == 0
+    text = out.read_text()
+    silent, collapsed = _rows(text, "Exp1-LMSL"), _rows(text, "Exp1-LogSL")
+    assert len(silent) == len(collapsed) == 6  # runs, FAD, MSE, L1, baselines, clustering
+    assert all("⚠ silent (100% of its sounds)" in row and "**" not in row for row in silent)
+    assert all("⚠ no better than the mean patch" in row and "**" not in row for row in collapsed)
+    good = _rows(text, "Exp1-SCL")
+    assert "| Exp1-SCL | **9** | **9** | **9** |" in good  # MSE: best of the runs that are results
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert set(summary["not_a_result"]) == {"Exp1-LMSL", "Exp1-LogSL"} and summary["not_comparable"] == []
+    assert set(summary["kruskal_wallis"]) == set(METRIC_FEATURES)  # Comparable runs: tested as before.
+
+
+def test_compare_neither_ranks_nor_tests_runs_at_other_settings(tmp_path):
+    _fake_evaluation(tmp_path / "a" / "eval", "Exp1-SCL", 1.0, None, 0.4)
+    _fake_evaluation(tmp_path / "b" / "eval", "Exp1-LMSL", 3.0, None, 0.3, sample_rate=16000)
+    out = tmp_path / "compare.md"
+    assert load_script("compare").main([str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "**" not in text.split("## Kruskal")[0].replace("**Warning:**", "")
+    assert "No best value is marked" in text and "Not run across all runs: they differ in sample rate (Hz)" in text
+    assert "statistically significant" not in text and "### Within" not in text
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert summary["kruskal_wallis"] == {} and summary["kruskal_wallis_by_experiment"] == {}
+    assert summary["not_comparable"] == ["sample rate (Hz)"]
 
 
 def test_compare_tests_losses_within_each_experiment(tmp_path):

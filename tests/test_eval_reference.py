@@ -38,7 +38,7 @@ def test_reference_runs_resume_skip_and_compare(tmp_path, monkeypatch, capsys):
     run_record = json.loads((runs / "thesis" / "Exp1-SCLP" / "metrics.jsonl").read_text().splitlines()[-1])
     assert len(run_record["val/per_param"]) == 63
     compare = (results / "thesis" / "compare.md").read_text()
-    assert "| Exp1-SCLP |" in compare and "## Against baselines" in compare
+    assert "| Exp1-SCLP" in compare and "## Against baselines" in compare  # (marked when silent or collapsed)
     # Done cases are skipped: nothing is trained or evaluated again.
     before = (runs / "thesis" / "Exp1-SCLP" / "metrics.jsonl").stat().st_mtime_ns
     capsys.readouterr()

@@ -230,10 +230,13 @@ def test_cli_writes_patch_wav_figure_and_the_summary_line(problem, tmp_path, cap
     target, _ = _in_domain(problem, 3)
     wav = _wav(tmp_path / "t.wav", target, SYNTH.sample_rate)
     assert main([str(wav), "--out", str(tmp_path / "out"), "--budget", "2", *SMALL]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
+    printed = capsys.readouterr()
+    scale, last = printed.out.strip().splitlines()[-2:]
     fields = dict(kv.split("=") for kv in last.removeprefix("match: ").split())
     assert last.startswith("match: method=direct ") and set(fields) == {
-        "method", "spectral_distance", "random_search", "renders", "seconds"}
+        "method", "spectral_distance", "random_search", "mean_patch", "renders", "seconds"}
+    assert scale.startswith("spectral distances, lower is closer: random_search") and "mean_patch" in scale
+    assert "direct search" in printed.err and "random search with the same" in printed.err  # Progress, per stage.
     assert float(fields["spectral_distance"]) <= float(fields["random_search"]) + 1.0
     for name in ("patch.json", "match.wav", "match.png", "target.wav"):
         assert (tmp_path / "out" / name).stat().st_size > 0
@@ -258,3 +261,19 @@ def test_benchmark_targets_say_what_to_install_when_espeak_is_missing(problem, m
     assert all(a.shape == (SYNTH.buffer_size,) and a.dtype == np.float32 for _, a in made)
     assert [n for n, _ in targets.synthetic(SYNTH.sample_rate, SYNTH.buffer_size)] == [
         "karplus-strong", "fm-bell", "noise-burst"]
+
+
+def test_match_figure_draws_silence_without_warnings(tmp_path):
+    """A target with silent frames (-inf dB) draws without a divide-by-zero warning."""
+    import warnings
+
+    from vae.matching.figure import match_figure
+    from vae.matching.problem import MatchResult
+
+    audio = np.zeros(4000, np.float32)
+    audio[:1000] = np.sin(np.arange(1000) * 0.3)
+    result = MatchResult("direct", np.zeros(78), 1.0, 10, 0.1, np.array([[1.0, 2.0, 2.0], [10.0, 1.0, 1.5]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = match_figure(tmp_path / "m.png", audio, audio, 4000, [result])
+    assert path.read_bytes()[:4] == b"\x89PNG"

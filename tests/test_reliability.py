@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import run_cli
 from test_vae_train import _config, _params, _strip, dataset_file, uninterrupted  # noqa: F401 - fixtures
 
 from eval import cli as eval_cli
@@ -34,12 +35,8 @@ def _tree(root: Path) -> list[str]:
 
 
 def _train(argv, capsys) -> tuple[int, str]:
-    """(exit status, stderr) of the training CLI; argparse's own exits count as their status."""
-    try:
-        code = cli.train_main(argv)
-    except SystemExit as e:
-        code = e.code
-    return code, capsys.readouterr().err
+    """(exit status, stderr) of the training CLI."""
+    return run_cli(cli.train_main, argv, capsys)
 
 
 def _copy_run(tiny_run: Path, tmp_path: Path) -> Path:

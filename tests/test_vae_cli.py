@@ -19,10 +19,10 @@ def _cli():
     return load_script("train")
 
 
-def test_tiny_run_writes_a_loadable_run(tmp_path):
+def test_tiny_run_writes_a_loadable_run(tmp_path, caplog):
     out, data_path = tmp_path / "run", tmp_path / "data" / "voice63_48-8-8_seed0.npz"  # The default dataset.
     cmd = [sys.executable, str(SCRIPT), "--scale", "tiny", "--loss", "sclp", "--feature", "mfcc", "--quiet",
-           "--out", str(out)]
+           "--out", str(out), "--tensorboard", str(tmp_path / "tb")]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "scale tiny expands to: --n-patches 64" in done.stdout and "beta = " in done.stdout
@@ -35,7 +35,20 @@ def test_tiny_run_writes_a_loadable_run(tmp_path):
     records = run_files.read_metrics(out)
     assert len(records) == 2 and all(r["beta"] == beta > 0 for r in records)
     assert {"train/spectral", "val/recon", "val/clamp", "val/kl", "val/total", "lr"} <= set(records[0])
-    loaded = run.load_run(out)
+    # --tensorboard: the event file holds every numeric entry of each epoch's record, at its step.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    assert {"val/objective", "val/kl", "train/recon", "lr", "epoch"} <= set(events.Tags()["scalars"])
+    for tag in events.Tags()["scalars"]:
+        logged = [(e.step, e.value) for e in events.Scalars(tag)]
+        assert logged == [(r["step"], pytest.approx(r[tag], rel=1e-6)) for r in records], tag
+    assert "improved" not in events.Tags()["scalars"]  # Flags are not curves.
+
+    with caplog.at_level("INFO"):
+        loaded = run.load_run(out)
+    assert not [r for r in caplog.records if "read only" in r.getMessage() or "read_only" in r.getMessage()]
     rec = run.reconstruct(loaded, loaded.dataset.val)
     assert rec.shape == (8, 63) and np.isfinite(rec).all()
 

@@ -8,12 +8,14 @@ console scripts of pyproject.toml (`jaxsynth-train`, `jaxsynth-make-dataset`) an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 from pathlib import Path
 
-from vae import data, presets, run_files, train
-from vae.help import EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, check_writable_dir, os_error_message
+from vae import data, limits, presets, run_files, train
+from vae.help import (EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, Parser, check_writable_dir, os_error_message,
+                      resource_problem)
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -35,29 +37,35 @@ def train_main(argv: list[str] | None = None) -> int:
         if args.get("resume"):
             if "out" not in args:
                 p.error("--resume needs --out RUN_DIR")
-            extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel"})
+            extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel", "tensorboard"})
             if extra:
                 flags = ", ".join("--" + k.replace("_", "-") for k in extra)
                 p.error(f"--resume continues with the run's saved config.json; drop {flags}")
             out = Path(args["out"])
             config = run_files.load_config(out)
             print(f"resuming {out} (case {config.case}, scale {config.scale})")
-            result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
-                                 show_progress=not quiet, devices=devices)
+            with _epoch_writer(args) as on_epoch:
+                result = train.train(config, out, data.load(config.dataset_path, progress=not quiet), resume=True,
+                                     show_progress=not quiet, devices=devices, on_epoch=on_epoch)
         else:
             out, config, dataset = _start(p, args, devices, quiet)
-            result = train.train(config, out, dataset, show_progress=not quiet, devices=devices)
+            made = not out.exists()
+            try:
+                with _epoch_writer(args) as on_epoch:
+                    result = train.train(config, out, dataset, show_progress=not quiet, devices=devices,
+                                         on_epoch=on_epoch)
+            except Exception as e:
+                if resource_problem(e) and _discard_unstarted(out, made):
+                    print(f"error: {resource_problem(e)} before the first checkpoint; the run's files were removed: "
+                          "free memory or space (or lower --batch-size / the model's size) and start again",
+                          file=sys.stderr)
+                    return EXIT_BAD_INPUT
+                raise
     except train.NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_NON_FINITE
-    except (ValueError, FileNotFoundError, FileExistsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as e:  # Permissions, a full disk, a file where a folder belongs.
-        hint = (f"finished epochs are kept: fix it and continue with --resume --out {out}"
-                if out is not None and run_files.RunPaths(out).config.exists() else "choose another --out")
-        print(f"error: {os_error_message(e, hint)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except Exception as e:
+        return _training_error(e, out)
     paths = run_files.RunPaths(result.run_dir)
     best = "n/a (no epoch finished)" if result.best_val is None else f"{result.best_val:.6g}"
     print(f"done: {result.step} steps, best val objective {best}")
@@ -67,22 +75,73 @@ def train_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _training_error(e: Exception, out: Path | None) -> int:
+    """One line on stderr for a failed start or resume, with what to do; the exit status (re-raises the unexpected).
+    Out of memory and a full disk (`resource_problem`, also when orbax or XLA wrap them) say to --resume."""
+    resume = (f"finished epochs are kept: fix it and continue with --resume --out {out}"
+              if out is not None and run_files.RunPaths(out).config.exists() else "choose another --out")
+    if resource_problem(e):
+        first = str(e).splitlines()[0][:160] if str(e) else ""
+        print(f"error: {resource_problem(e)} ({type(e).__name__}: {first}); free memory or disk space; {resume}",
+              file=sys.stderr)
+    elif isinstance(e, (ValueError, FileNotFoundError, FileExistsError)):
+        print(f"error: {e}", file=sys.stderr)
+    elif isinstance(e, OSError):  # Permissions, a file where a folder belongs.
+        print(f"error: {os_error_message(e, resume)}", file=sys.stderr)
+    else:
+        raise e
+    return EXIT_BAD_INPUT
+
+
+def _discard_unstarted(out: Path, made: bool) -> bool:
+    """Deletes a new run that failed before its first checkpoint: its own files (`run_files.clear_run`), and the
+    folder when this start made it. False (nothing deleted) once a checkpoint exists or the folder is not a run's."""
+    latest = run_files.RunPaths(out).checkpoints / "latest"
+    if latest.is_dir() and any(p.name.isdigit() for p in latest.iterdir()):
+        return False
+    try:
+        run_files.clear_run(out)
+        if made:
+            out.rmdir()
+    except (run_files.RunFileError, OSError):
+        return False
+    return True
+
+
 # Lower bounds of the numeric training settings, checked on the resolved flags so that an error names the
 # flag (the configuration classes check again, in their own terms). Floats must also be finite.
 AT_LEAST = {1: ("batch_size", "latent", "hidden", "max_epochs", "patience", "sample_rate", "control_rate",
                 "n_patches", "split", "checkpoint_every", "lr_decay_every"),
-            0: ("pretrain_epochs", "kl_warmup_epochs", "lr_decay_start", "alpha", "free_bits", "mss_weight", "beta")}
+            0: ("pretrain_epochs", "kl_warmup_epochs", "lr_decay_start", "alpha", "free_bits", "mss_weight", "beta",
+                "distance_weight")}
 ABOVE_0 = ("lr", "kl_weight", "buffer_seconds", "lr_decay_factor", "ratio")
 
 
 def check_settings(settings: dict) -> None:
-    """Raises ValueError naming the flag of the first numeric setting out of its range (`AT_LEAST`, `ABOVE_0`)."""
+    """Raises ValueError naming the flag of the first numeric setting out of its range (`AT_LEAST`, `ABOVE_0`,
+    and the upper bounds of `vae.limits`)."""
     bounds = {k: (low, ">=") for low, keys in AT_LEAST.items() for k in keys} | {k: (0, ">") for k in ABOVE_0}
     for key, (low, op) in bounds.items():
         value = settings.get(key)
         for value in (v for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None):
             if not (math.isfinite(value) and (value > low if op == ">" else value >= low)):
                 raise ValueError(f"--{key.replace('_', '-')} must be a finite number {op} {low}, got {value!r}")
+    limits.check_settings(settings)
+
+
+@contextlib.contextmanager
+def _epoch_writer(args: dict):
+    """The TensorBoard writer of --tensorboard DIR (closed at the end), or None without the flag."""
+    if not args.get("tensorboard"):
+        yield None
+        return
+    from vae.tensorboard import EpochWriter
+
+    writer = EpochWriter(args["tensorboard"])
+    try:
+        yield writer
+    finally:
+        writer.close()
 
 
 def _start(p: argparse.ArgumentParser, args: dict, devices, quiet: bool):
@@ -135,7 +194,7 @@ MAKE_DATASET_EXAMPLES = """examples:
 
 
 def make_dataset_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Generate a dataset of random Voice patches (thesis section 4.1) as NAME.json + NAME.npz.",
         epilog=MAKE_DATASET_EXAMPLES, formatter_class=HelpFormatter)
     defaults = data.DataConfig()
@@ -147,6 +206,9 @@ def make_dataset_parser() -> argparse.ArgumentParser:
                    help=f"all {data.n_free(True)} parameters instead of the thesis's {data.n_free()}")
     p.add_argument("--out", help="output path without suffix (default data/voice<k>_<split>_seed<s>)")
     p.add_argument("--check", metavar="FILE", help="only load and validate FILE (.npz or .json)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing dataset of that name (runs trained on it then refuse to resume or "
+                        "evaluate: they record its fingerprint)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -160,8 +222,14 @@ def make_dataset_main(argv: list[str] | None = None) -> int:
             print(f"{args.check}: ok, {dataset.size} parameters, counts {dataset.counts}, seed {dataset.seed}")
             return 0
         config = data.DataConfig(args.n_patches, tuple(args.split), args.seed, args.all_params)
-        dataset = data.generate(config)
         out = args.out or data.default_path(config)
+        existing = [str(f) for f in data.paths(out) if f.exists()]
+        if existing and not args.overwrite:
+            print(f"error: {', '.join(existing)} already exist(s); runs trained on a dataset need it unchanged: "
+                  "choose another --out, or pass --overwrite to replace it", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        check_writable_dir(data.paths(out)[0].parent, "--out")
+        dataset = data.generate(config)
         npz, js = data.save(dataset, out, progress=not args.quiet)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -102,6 +102,9 @@ class LossConfig:
         decoded values pass `stop_gradient` on the way into the synth (the parameter loss still trains
         them). The spectral gradient misleads for pitch farther than about a semitone
         (benchmarks/RESULTS.md), so the synth head can leave pitch to the parameter loss. (): none.
+      distance_weight: weight of the distance-preservation term (`losses.distance_preservation`): latent
+        distances between encoded sounds held to their log-mel distances, so that sounds that are close sit
+        close; needs an encoder that hears (`ModelConfig.sound_input`). 0: off.
     """
 
     spectral: str = "sclp"
@@ -115,6 +118,7 @@ class LossConfig:
     spectral_reduction: str = "example"
     mss_weight: float = 0.0
     spectral_frozen: tuple[str, ...] = ()
+    distance_weight: float = 0.0
 
     @property
     def batch_convergence(self) -> bool:
@@ -126,9 +130,9 @@ class LossConfig:
             raise ValueError(f"kl_weight must be > 0, got {self.kl_weight}")
         if self.spectral_reduction not in losses.REDUCTIONS:
             raise ValueError(f"unknown spectral reduction {self.spectral_reduction!r}; valid: {list(losses.REDUCTIONS)}")
-        if self.kl_warmup_epochs < 0 or self.free_bits < 0 or self.mss_weight < 0:
-            raise ValueError(f"kl_warmup_epochs, free_bits and mss_weight must be >= 0, got "
-                             f"{self.kl_warmup_epochs}, {self.free_bits}, {self.mss_weight}")
+        if self.kl_warmup_epochs < 0 or self.free_bits < 0 or self.mss_weight < 0 or not self.distance_weight >= 0:
+            raise ValueError(f"kl_warmup_epochs, free_bits, mss_weight and distance_weight must be >= 0, got "
+                             f"{self.kl_warmup_epochs}, {self.free_bits}, {self.mss_weight}, {self.distance_weight}")
         if self.spectral not in losses.SPECTRAL_LOSSES:
             raise ValueError(f"unknown spectral loss {self.spectral!r}; valid: {sorted(losses.SPECTRAL_LOSSES)}")
         if self.feature not in features.FEATURES:
@@ -141,7 +145,8 @@ class RunConfig:
 
     Attributes:
       model, synth, loss, phases: architecture, synth settings, loss terms, training phases.
-      data: how the dataset was drawn; dataset_path: the .npz file trained on.
+      data: how the dataset was drawn; dataset_path: the .npz file trained on; dataset_sha256: its
+        `vae.data.fingerprint`, checked on resume and evaluation (None in runs made before it was recorded).
       free_names, fixed: the parameter subset (free names in column order; frozen
         (name, value in [0, 1]) pairs).
       seed: model init, per-step RNG and data order; noise_seed: the synth's noise rows.
@@ -163,11 +168,15 @@ class RunConfig:
     case: Optional[str] = None
     scale: str = "thesis"
     objective: str = "thesis"
+    dataset_sha256: Optional[str] = None
 
     def __post_init__(self):
         unknown = [n for n in self.loss.spectral_frozen if n not in self.free_names]
         if unknown:
             raise ValueError(f"spectral_frozen names {unknown}, which are not free parameters of this run")
+        if self.loss.distance_weight and not self.model.hears:
+            raise ValueError("--distance-weight holds latent distances to sound distances, which needs an encoder "
+                             "that hears the sound: add --sound-input (or use --objective timbre), or drop it")
         if self.model.n_params != len(self.free_names):
             raise ValueError(f"model has {self.model.n_params} inputs but {len(self.free_names)} free parameters")
         if not self.phases:
@@ -195,23 +204,42 @@ def from_json(text: str) -> RunConfig:
 
 
 def _build(tp, value):
-    """JSON value -> instance of type `tp` (dataclasses, Optional, tuples, scalars)."""
+    """JSON value -> instance of type `tp` (dataclasses, Optional, tuples, scalars); TypeError naming the field
+    and the type it needs when the value has another (a hand-edited "latent": "8" fails here, not in training)."""
     if dataclasses.is_dataclass(tp):
+        _expect(value, dict, tp.__name__)
         hints = typing.get_type_hints(tp)
         names = {f.name for f in dataclasses.fields(tp)}
         unknown = set(value) - names
         if unknown:
             raise ValueError(f"unknown {tp.__name__} fields {sorted(unknown)}")
-        return tp(**{k: _build(hints[k], v) for k, v in value.items()})
+        built = {}
+        for k, v in value.items():
+            try:
+                built[k] = _build(hints[k], v)
+            except TypeError as e:
+                raise TypeError(f"{tp.__name__}.{k}: {e}") from None
+        return tp(**built)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         if value is None:
             return None
         return _build(next(a for a in args if a is not type(None)), value)
     if origin is tuple:
+        _expect(value, list, "list")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_build(args[0], v) for v in value)
+        if len(value) != len(args):
+            raise TypeError(f"expected a list of {len(args)} values, got {len(value)}")
         return tuple(_build(a, v) for a, v in zip(args, value))
     if tp is float:
+        _expect(value, (int, float), "number")
         return float(value)
+    if tp in (int, str, bool):
+        _expect(value, tp, tp.__name__)
     return value
+
+
+def _expect(value, kinds, name: str) -> None:
+    if not isinstance(value, kinds) or (isinstance(value, bool) and kinds is not bool):
+        raise TypeError(f"expected {name}, got {type(value).__name__} {json.dumps(value)[:40]}")

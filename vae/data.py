@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import math
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -29,7 +32,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, ParameterSubset, parameter_range, random_params
-from vae import atomic
+from vae import atomic, limits
 
 FORMAT = "jaxsynth-vae-dataset/1"
 SPLITS = ("train", "val", "test")
@@ -69,6 +72,7 @@ class DataConfig:
     all_params: bool = False
 
     def __post_init__(self):
+        limits.check_size("--n-patches", self.n_patches, limits.MAX_PATCHES)
         if len(self.split) != 3 or min(self.split) < 1 or sum(self.split) != self.n_patches:
             raise ValueError(
                 f"split {tuple(self.split)} (--split) must be three positive sizes (train, val, test) "
@@ -278,14 +282,22 @@ def _load_npz(path: Path) -> Dataset:
         missing = [k for k in keys if k not in z]
         if missing:
             raise DatasetError(f"{path} lacks the arrays {missing}; is it a dataset written by vae.data.save?")
-        if str(z["format"]) != FORMAT:
-            raise DatasetError(f"{path} has format {str(z['format'])!r}, expected {FORMAT!r}")
-        names = tuple(str(n) for n in z["names"])
-        arrays = {s: np.asarray(z[s]) for s in SPLITS}
-        counts = dict(zip(SPLITS, (int(c) for c in z["counts"])))
-        fixed = tuple((str(n), float(v)) for n, v in zip(z["fixed_names"], z["fixed_values"]))
-        seed = int(z["seed"])
+        try:  # A truncated or edited file fails here, on the first array read.
+            if str(z["format"]) != FORMAT:
+                raise DatasetError(f"{path} has format {str(z['format'])!r}, expected {FORMAT!r}")
+            names = tuple(str(n) for n in z["names"])
+            arrays = {s: np.asarray(z[s]) for s in SPLITS}
+            counts = dict(zip(SPLITS, (int(c) for c in z["counts"])))
+            fixed = tuple((str(n), float(v)) for n, v in zip(z["fixed_names"], z["fixed_values"]))
+            seed = int(z["seed"])
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError, TypeError, ValueError) as e:
+            if isinstance(e, DatasetError):
+                raise
+            raise DatasetError(f"{path} is damaged ({type(e).__name__}: {e}); make it again with "
+                               "scripts/make_dataset.py or restore it from a copy") from None
     for split, arr in arrays.items():
+        if arr.dtype.kind != "f":
+            raise DatasetError(f"{path}: split {split!r} holds {arr.dtype} values, not real floats in [0, 1]")
         if arr.ndim != 2 or arr.shape[1] != len(names):
             raise DatasetError(
                 f"{path}: split {split!r} has shape {arr.shape}, expected [n, {len(names)}] "
@@ -307,6 +319,16 @@ def _check_names(path: Path, dataset: Dataset) -> None:
 
 
 def _load_json(path: Path, progress: bool) -> Dataset:
+    try:
+        return _read_json(path, progress)
+    except (KeyError, TypeError, AttributeError, UnicodeDecodeError, ValueError) as e:
+        if isinstance(e, DatasetError):
+            raise
+        raise DatasetError(f"{path} is not a dataset written by scripts/make_dataset.py ({type(e).__name__}: {e}); "
+                           "make it again or restore it from a copy") from None
+
+
+def _read_json(path: Path, progress: bool) -> Dataset:
     with open(path) as f:
         try:
             doc = json.load(f)
@@ -365,6 +387,33 @@ def _record_values(path: Path, split: str, index: int, record, names, ranges) ->
                        if f"{m}/{p}" not in names)
         raise DatasetError(f"{where}: unexpected parameters {extra}")
     return values
+
+
+def fingerprint(dataset: Dataset) -> str:
+    """SHA-256 (hex) of a dataset's names, seed and the float32 patches of each split: what a run records
+    (`RunConfig.dataset_sha256`) so that a dataset changed after it was trained on is noticed."""
+    digest = hashlib.sha256(json.dumps([list(dataset.names), dataset.seed, dataset.counts]).encode())
+    for split in SPLITS:
+        digest.update(np.ascontiguousarray(getattr(dataset, split), np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def check_same(dataset: Dataset, drawn: DataConfig, names: tuple[str, ...], sha256: str | None, source: str) -> None:
+    """Raises `DatasetError` unless `dataset` is the one a run was trained on: the recorded free names, seed and
+    split counts, and (runs since the fingerprint was recorded) the same patches, byte for byte."""
+    differences = [what for what, same in (
+        (f"free parameters {list(dataset.names)[:3]}... instead of {list(names)[:3]}...", dataset.names == names),
+        (f"seed {dataset.seed} instead of {drawn.seed}", dataset.seed == drawn.seed),
+        (f"counts {tuple(dataset.counts.values())} instead of {tuple(drawn.split)}",
+         tuple(dataset.counts.values()) == tuple(drawn.split)),
+        ("other patches (its SHA-256 fingerprint differs)", sha256 is None or fingerprint(dataset) == sha256),
+    ) if not same]
+    if differences:
+        raise DatasetError(f"{source} is not the dataset the run was trained on: it has {differences[0]}; it was "
+                           "changed or overwritten since: restore it, or make it again with scripts/make_dataset.py "
+                           f"--seed {drawn.seed} --n-patches {drawn.n_patches} "
+                           f"--split {' '.join(map(str, drawn.split))}"
+                           + (" --all-params" if drawn.all_params else ""))
 
 
 def check_matches(dataset: Dataset, n_params: int, source: str = "dataset") -> None:

@@ -87,11 +87,11 @@ class Diagnostics:
         return out
 
 
-def diagnose(config: models.ModelConfig, params, x, train) -> Diagnostics:
-    """Diagnostics of the model (Flax `params` of `models.VAE(config)`) on patches x [n, k] in [0, 1];
-    the references are fitted on train [m, k]."""
+def diagnose(config: models.ModelConfig, params, x, train, inputs=None) -> Diagnostics:
+    """Diagnostics of the model (Flax `params` of `models.VAE(config)`) on patches x [n, k] in [0, 1], whose
+    encoder inputs are `inputs` (None: x itself); the references are fitted on train [m, k]."""
     x = np.asarray(x, np.float32)
-    mu, logvar, x_hat = _encode_decode(config, params, x)
+    mu, logvar, x_hat = _encode_decode(config, params, x if inputs is None else np.asarray(inputs, np.float32))
     per = squared_errors(x, x_hat)
     centre = mean_patch(train)
     per_mean = squared_errors(x, np.broadcast_to(centre, x.shape))
@@ -102,12 +102,12 @@ def diagnose(config: models.ModelConfig, params, x, train) -> Diagnostics:
 
 
 @functools.partial(jax.jit, static_argnames=("config",))
-def _posterior_mean_reconstruction(params, x, *, config: models.ModelConfig):
+def _posterior_mean_reconstruction(params, inputs, *, config: models.ModelConfig):
     model = models.VAE(config)
-    mu, logvar = model.apply({"params": params}, x, method="encode")
+    mu, logvar = model.apply({"params": params}, inputs, method="encode")
     return mu, logvar, models.clamp01(model.apply({"params": params}, mu, method="decode"))
 
 
-def _encode_decode(config: models.ModelConfig, params, x):
-    """(mu, logvar, clamp01(decode(mu))) as NumPy arrays."""
-    return tuple(np.asarray(a) for a in _posterior_mean_reconstruction(params, x, config=config))
+def _encode_decode(config: models.ModelConfig, params, inputs):
+    """(mu, logvar, clamp01(decode(mu))) of encoder inputs [n, encoder_width], as NumPy arrays."""
+    return tuple(np.asarray(a) for a in _posterior_mean_reconstruction(params, inputs, config=config))

@@ -1,10 +1,18 @@
-"""What every command-line tool shares (`vae.cli`, `eval.cli`): the help layout, the exit statuses
-and how a file-system error is told to the user."""
+"""What every command-line tool shares (`vae.cli`, `eval.cli`, ...): the parser (`Parser`: --version,
+one-line errors with a close-match suggestion), the help layout, the exit statuses and how a
+file-system error is told to the user."""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import math
+import difflib
+import importlib.metadata
 import os
+import re
+import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 # Exit statuses: 2 bad input (arguments, files, permissions), 3 a training loss went non-finite.
@@ -15,6 +23,21 @@ def os_error_message(err: OSError, hint: str) -> str:
     """One line for a file-system error: the file, the reason, then `hint` (what to do)."""
     where = f" {err.filename}" if err.filename else ""
     return f"cannot write or read{where}: {err.strerror or err}; {hint}"
+
+
+def resource_problem(err: BaseException) -> str | None:
+    """'out of memory' or 'the disk is full' when `err` (or what it was raised from: orbax and XLA wrap them) is
+    a MemoryError, an XLA RESOURCE_EXHAUSTED or an ENOSPC; None for any other error."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        text = str(err)
+        if isinstance(err, MemoryError) or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text:
+            return "out of memory"
+        if getattr(err, "errno", None) == errno.ENOSPC or "No space left on device" in text:
+            return "the disk is full"
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def check_writable_dir(path: str | Path, flag: str) -> None:
@@ -44,3 +67,54 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             return text
         shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else default
         return f"{text} (default: {shown})".strip()
+
+
+def bounded(kind, low: float, high: float | None = None, low_open: bool = False):
+    """An argparse `type`: `kind` (int or float) of the text, finite, >= low (> low with `low_open`) and <= high;
+    argparse names the flag as typed ("argument --batch-size: must be >= 1, got 0") and exits 2 before any work."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if not (math.isfinite(value) and (value > low if low_open else value >= low)
+                and (high is None or value <= high)):
+            rng = f"{'>' if low_open else '>='} {low}" + ("" if high is None else f" and <= {high}")
+            raise argparse.ArgumentTypeError(f"must be {rng}, got {text}")
+        return value
+    return parse
+def version() -> str:
+    """The project's version: the installed distribution's, else pyproject.toml's (a checkout)."""
+    try:
+        return importlib.metadata.version("jaxsynth-vae")
+    except importlib.metadata.PackageNotFoundError:
+        with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
+            return tomllib.load(f)["project"]["version"]
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """'; did you mean X?' for the option closest to `word` (difflib, any letter case), else ''."""
+    by_lower = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[close[0]]}?" if close else ""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser with `--version` whose errors are one line (no usage dump) naming the closest
+    flag or choice to a misspelled one, and exit with EXIT_BAD_INPUT."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+
+    def _suggestion(self, message: str) -> str:
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            return did_you_mean(unknown[1].split("=")[0], [o for o in self._option_string_actions if o.startswith("--")])
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        return did_you_mean(choice[1], re.findall(r"'([^']*)'", choice[2])) if choice else ""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}{self._suggestion(message)} "
+                                  f"(see {self.prog} --help)\n")

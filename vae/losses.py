@@ -27,6 +27,7 @@ import dataclasses
 import math
 from typing import Callable, Optional
 
+import jax
 import jax.numpy as jnp
 
 from vae import features
@@ -258,3 +259,25 @@ def spectral_weight_for_ratio(spectral_value, reconstruction_value, ratio: float
     if not (math.isfinite(spectral_value) and spectral_value > 0.0):
         raise ValueError(f'spectral loss must be finite and > 0, got {spectral_value}')
     return ratio * reconstruction_value / spectral_value
+
+
+def distance_preservation(mu: jnp.ndarray, sound: jnp.ndarray, weight: Optional[jnp.ndarray] = None) -> jnp.ndarray:
+    """Per-example stress between latent and sound distances in a batch ("Generative timbre spaces",
+    Esling et al. 2018: latent distances regularized by perceptual ones), [B] (mean: the batch's stress).
+
+    mu [B, latent]: encoder means; sound [B, d]: each sound's scaled log-mel frames (`vae.sound_input`),
+    whose mean absolute difference is a log-spectral distance. Both distance matrices are divided by
+    their mean over the batch's distinct pairs (scale-free: the KL term sets the latent scale), and
+    example i scores the mean over its partners j of (d_z(i, j) - d_sound(i, j))^2. weight [B] (1 for
+    real rows, 0 for padding) leaves rows out of every pair; None: all rows count.
+    """
+    n = mu.shape[0]
+    w = jnp.ones((n,), mu.dtype) if weight is None else weight.astype(mu.dtype)
+    pair = w[:, None] * w[None, :] * (1.0 - jnp.eye(n, dtype=mu.dtype))
+    sound = jax.lax.stop_gradient(sound)  # Data: one row at a time, never a [B, B, d] array.
+    d_sound = jax.lax.map(lambda row: jnp.mean(jnp.abs(sound - row), axis=-1), sound)
+    d_latent = features.safe_sqrt(jnp.sum(jnp.square(mu[:, None, :] - mu[None, :, :]), axis=-1))
+    n_pairs = jnp.maximum(jnp.sum(pair), 1.0)
+    scaled = [d / (jnp.sum(pair * d) / n_pairs + EPS) for d in (d_latent, d_sound)]
+    partners = jnp.maximum(jnp.sum(pair, axis=1), 1.0)
+    return jnp.sum(pair * jnp.square(scaled[0] - scaled[1]), axis=1) / partners

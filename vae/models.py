@@ -1,6 +1,8 @@
 """SynthParam-VAE (thesis sections 2.3.1, 4.4-4.6) in Flax linen, and its synth decoder head.
 
-Encoder: k parameters in [0, 1] -> Dense+ReLU hidden layers -> (mu, log sigma^2), [..., latent].
+Encoder: k parameters in [0, 1] -> Dense+ReLU hidden layers -> (mu, log sigma^2), [..., latent]; or,
+for the timbre objective, the scaled log-mel frames of the patch's sound (`vae.sound_input`) instead of
+the parameters (`ModelConfig.sound_input`): an encoder that hears, so that any sound can be encoded.
 Decoder: z -> the hidden layers mirrored -> k raw outputs: linear (unbounded; the thesis) or
 sigmoid (in (0, 1); `ModelConfig.output`). The raw outputs feed the clamp loss; `clamp01(raw)` is
 what reaches the synth.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import Optional
 
 import flax.linen as nn
 import jax
@@ -33,6 +36,7 @@ import jax.numpy as jnp
 import jaxsynth
 from jaxsynth import ParameterSubset, SynthConfig
 from vae.data import n_free
+from vae.features import FeatureConfig
 
 OUTPUTS = {"linear": lambda raw: raw, "sigmoid": jax.nn.sigmoid}  # Decoder output activations.
 
@@ -48,6 +52,9 @@ class ModelConfig:
       synth_head: render decoded parameters inside the loss with gradients (see module doc).
       output: the decoder's last activation, 'linear' (the thesis) or 'sigmoid' (never out of [0, 1]:
         the clamp term is 0 and the synth's gradient is never cut by clamping).
+      sound_input: None: the encoder reads the k parameters (the thesis); else the mel settings of the
+        sound it reads instead (`vae.sound_input`), whose flattened frames are `n_inputs` wide.
+      n_inputs: encoder input width with sound_input (frames * n_mels; `vae.sound_input.width`).
     """
 
     n_params: int = n_free()  # the thesis's 63
@@ -55,12 +62,26 @@ class ModelConfig:
     latent_dim: int = 16
     synth_head: bool = False
     output: str = "linear"
+    sound_input: Optional[FeatureConfig] = None
+    n_inputs: Optional[int] = None
 
     def __post_init__(self):
         if self.output not in OUTPUTS:
             raise ValueError(f"unknown decoder output {self.output!r}; valid: {list(OUTPUTS)}")
         if self.n_params < 1 or self.latent_dim < 1 or any(h < 1 for h in self.hidden):
             raise ValueError(f"layer widths must be positive: {self}")
+        if (self.sound_input is None) != (self.n_inputs is None) or (self.n_inputs is not None and self.n_inputs < 1):
+            raise ValueError(f"sound_input and a positive n_inputs go together: {self}")
+
+    @property
+    def hears(self) -> bool:
+        """Whether the encoder reads sounds (log-mel frames) rather than parameters."""
+        return self.sound_input is not None
+
+    @property
+    def encoder_width(self) -> int:
+        """Width of the encoder's input: n_inputs for sound, else the k parameters."""
+        return self.n_params if self.n_inputs is None else self.n_inputs
 
 
 class Encoder(nn.Module):
@@ -96,7 +117,8 @@ def reparameterize(rng, mu, logvar):
 
 
 class VAE(nn.Module):
-    """Encoder + reparameterization + decoder; `__call__(x, z_rng) -> (raw, mu, logvar)`."""
+    """Encoder + reparameterization + decoder; `__call__(inputs, z_rng) -> (raw, mu, logvar)`, where inputs
+    [..., encoder_width] are the patches themselves, or their sounds' log-mel frames (`ModelConfig.hears`)."""
 
     config: ModelConfig
 
@@ -123,7 +145,7 @@ def init(config: ModelConfig, seed: int):
 
 @functools.partial(jax.jit, static_argnames=("config",))
 def _init(config: ModelConfig, key):
-    return VAE(config).init(key, jnp.zeros((1, config.n_params), jnp.float32), key)
+    return VAE(config).init(key, jnp.zeros((1, config.encoder_width), jnp.float32), key)
 
 
 def clamp01(raw):

@@ -14,6 +14,7 @@ Scales shrink data, audio and epochs so that a complete run fits a small CPU:
   small:  14,000 patches, 16 kHz, 0.5 s, <= 50 epochs (<= 100 pre-training)
   reference: 20,000 patches, 8 kHz, 0.25 s, the case's epochs (runs converge: results/README.md)
   quick:  2,000 patches, 8 kHz, 0.25 s, <= 30 epochs per phase (minutes on 2 CPU cores)
+  audible: 10,000 patches, 16 kHz, 1 s, <= 200 epochs per phase (sounds to listen to; the timbre space)
   tiny:   64 patches, 4 kHz, 0.1 s, batch 16, <= 2 epochs per phase (tests)
 """
 
@@ -27,9 +28,9 @@ from typing import Any, Optional
 
 from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import data as data_lib
-from vae import features, losses
+from vae import features, losses, sound_input
 from vae.features import FeatureConfig
-from vae.help import HelpFormatter
+from vae.help import HelpFormatter, Parser, did_you_mean
 from vae.models import OUTPUTS, ModelConfig
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 
@@ -60,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "spectral_reduction": "example",
     "mss_weight": 0.0,
     "spectral_frozen": [],
+    "spectral_term": True,
+    "sound_input": False,
+    "distance_weight": 0.0,
     "seed": 0,
     "data": None,
     "n_patches": 140_000,
@@ -119,6 +123,7 @@ SCALES: dict[str, Scale] = {
     "small": Scale(14_000, (10_000, 2_000, 2_000), 16_000, 0.5, max_epochs=50, pretrain_epochs=100),
     "reference": Scale(20_000, (16_000, 2_000, 2_000), 8_000, 0.25),
     "quick": Scale(2_000, (1_600, 200, 200), 8_000, 0.25, max_epochs=30, pretrain_epochs=30),
+    "audible": Scale(10_000, (8_000, 1_000, 1_000), 16_000, 1.0, max_epochs=200, pretrain_epochs=200),
     "tiny": Scale(64, (48, 8, 8), 4_000, 0.1, max_epochs=2, pretrain_epochs=2, batch_size=16),
 }
 
@@ -132,14 +137,22 @@ SCALES: dict[str, Scale] = {
 # pitch left to the parameter loss (--spectral-frozen pitch: that gradient misleads pitch most, and without
 # it both the parameters and the sounds come out closer; section 2).
 _IMPROVED = {"kl_weight": 0.01, "spectral_reduction": "batch", "mss_weight": 1.0}
+# 'timbre' is the timbre space (results/timbre.md): the encoder hears each patch's sound (log-mel frames of
+# its render, `vae.sound_input`) and its latent distances are held to the sounds' log-mel distances
+# (`losses.distance_preservation`), with the improved KL weight; the decoder still outputs parameters, so any
+# sound can be encoded and decoded to a patch. The main phase has no spectral term (its gradient cannot reach
+# the weights without the synth head, and rendering the validation set each epoch would be most of the time).
 OBJECTIVES: dict[str, dict[str, Any]] = {
     "thesis": {},
     "improved": _IMPROVED,
     "improved-pretrained": {**_IMPROVED, "pretrain_epochs": 500, "finetune_recon": True, "ratio": 0.1,
                             "spectral_frozen": ["pitch"]},
+    "timbre": {"kl_weight": 0.01, "sound_input": True, "distance_weight": 1.0, "spectral_term": False,
+               "lr": 1e-3, "patience": 20},
 }
 
-RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel")
+RUN_CONTROL = ("case", "objective", "scale", "out", "resume", "overwrite", "quiet", "devices", "data_parallel",
+               "tensorboard")
 
 
 def _lookup(kind: str, name: str, table: dict):
@@ -147,7 +160,7 @@ def _lookup(kind: str, name: str, table: dict):
     for key in table:
         if key.lower() == name.lower():
             return key
-    raise ValueError(f"unknown {kind} {name!r}; valid: {', '.join(table)}")
+    raise ValueError(f"unknown {kind} {name!r}{did_you_mean(name, table)}; valid: {', '.join(table)}")
 
 
 DESCRIPTION = """Train a SynthParam-VAE.
@@ -191,8 +204,8 @@ def case_name(name: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The training CLI; absent flags are absent from the namespace (so presets can fill them)."""
-    p = argparse.ArgumentParser(description=DESCRIPTION, epilog=_epilog(), formatter_class=HelpFormatter,
-                                argument_default=argparse.SUPPRESS)
+    p = Parser(description=DESCRIPTION, epilog=_epilog(), formatter_class=HelpFormatter,
+               argument_default=argparse.SUPPRESS)
     run = p.add_argument_group("run")
     run.add_argument("--case", help=f"thesis case: {', '.join(CASES)}")
     run.add_argument("--scale", help=f"data/audio/epoch scale: {', '.join(SCALES)} (default thesis)")
@@ -200,6 +213,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out first")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--tensorboard", metavar="DIR", help="also log each epoch's metrics as TensorBoard scalars in "
+                                                          "DIR (tensorboard --logdir DIR; the tensorboard extra)")
     run.add_argument("--devices", type=int, metavar="N",
                      help="data parallelism over N local devices (vae.sharding; batch a multiple of N)")
     run.add_argument("--data-parallel", action="store_true", help="data parallelism over all local devices")
@@ -221,6 +236,12 @@ def parser() -> argparse.ArgumentParser:
     loss.add_argument("--mss-weight", type=float,
                       help="add this times a multi-resolution STFT loss (which silence cannot satisfy) to the "
                            "spectral term where it reaches the weights (synth head)")
+    loss.add_argument("--spectral-term", action=argparse.BooleanOptionalAction,
+                      help="the main phase's objective has the spectral term (eq. 4.4); without it, eq. 4.5's "
+                           "parameter loss (with KL and any distance term)")
+    loss.add_argument("--distance-weight", type=float,
+                      help="weight of the distance-preservation term: latent distances held to the sounds' log-mel "
+                           "distances (needs --sound-input)")
     loss.add_argument("--spectral-frozen", nargs="+", metavar="NAME",
                       help="free parameters (module/param, or " + ", ".join(SPECTRAL_FROZEN_GROUPS) +
                            ") that the spectral gradient does not move; the parameter loss still trains them "
@@ -228,6 +249,9 @@ def parser() -> argparse.ArgumentParser:
     model = p.add_argument_group("model")
     model.add_argument("--synth-head", action=argparse.BooleanOptionalAction,
                        help="render decoded parameters inside the loss with gradients (Experiment 2)")
+    model.add_argument("--sound-input", action=argparse.BooleanOptionalAction,
+                       help="the encoder hears each patch's sound (log-mel frames of its render) instead of reading "
+                            "its parameters, so any WAV can be encoded (the timbre objective)")
     model.add_argument("--hidden", type=int, nargs="+", help="encoder hidden widths (decoder mirrors)")
     model.add_argument("--latent", type=int, help="latent dimension")
     model.add_argument("--output", choices=list(OUTPUTS),
@@ -395,16 +419,20 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
             PhaseConfig("finetune", recon=s["finetune_recon"], spectral=True, beta=finetune_beta,
                         max_epochs=s["max_epochs"], **common),
         )
-    else:  # Experiments 1 and 2: eq. 4.4.
-        phases = (PhaseConfig("main", recon=True, spectral=True, beta=s["beta"], max_epochs=s["max_epochs"], **common),)
+    else:  # Experiments 1 and 2: eq. 4.4 (eq. 4.5 without the spectral term).
+        spectral = s["spectral_term"]
+        phases = (PhaseConfig("main", recon=True, spectral=spectral, beta=s["beta"] if spectral else 0.0,
+                              max_epochs=s["max_epochs"], **common),)
     feature_cfg = feature_config_for(synth, s["feature"])
+    mel_cfg = sound_input.mel_config(feature_cfg) if s["sound_input"] else None
     counts = dataset.counts
     return RunConfig(
-        model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"], s["output"]),
+        model=ModelConfig(n_params, tuple(s["hidden"]), s["latent"], s["synth_head"], s["output"], mel_cfg,
+                          None if mel_cfg is None else sound_input.width(mel_cfg, synth.buffer_size)),
         synth=synth,
         loss=LossConfig(s["loss"], s["feature"], feature_cfg, s["alpha"], s["ratio"], s["kl_weight"],
                         s["kl_warmup_epochs"], s["free_bits"], s["spectral_reduction"], s["mss_weight"],
-                        spectral_frozen_names(s["spectral_frozen"], dataset.names)),
+                        spectral_frozen_names(s["spectral_frozen"], dataset.names), s["distance_weight"]),
         phases=phases,
         data=data_lib.DataConfig(sum(counts.values()), tuple(counts.values()), dataset.seed, dataset.size == N_PARAMETERS),
         dataset_path=str(Path(path).absolute()),
@@ -415,6 +443,7 @@ def build_config(resolved: Resolved, dataset: data_lib.Dataset, path: str | Path
         case=resolved.case,
         scale=resolved.scale,
         objective=resolved.objective,
+        dataset_sha256=data_lib.fingerprint(dataset),
     )
 
 

@@ -3,6 +3,7 @@
     run = load_run("runs/demo")            # best checkpoint; which="latest" for the last one
     mu, logvar = encode(run, run.dataset.test)
     x_hat = reconstruct(run, run.dataset.test)  # decode(mu), clamped to [0, 1]
+    mu, logvar = encode_audio(run, audio)  # any sounds [n, samples] at the run's rate (a model that hears)
 
 The run directory's files are `vae.run_files`, its configuration `vae.config`.
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from jaxsynth import ParameterSubset, SynthConfig
 from vae import data as data_lib
-from vae import models
+from vae import models, sound_input
 from vae.config import RunConfig
 from vae.models import ModelConfig
 from vae.run_files import checkpoint_manager, load_config, restore_checkpoint
@@ -65,11 +66,8 @@ def load_run(run_dir: str | Path, which: str = "best", dataset_path: str | Path 
     finally:
         manager.close()
     dataset = data_lib.load(dataset_path or config.dataset_path, progress=False)
-    if dataset.names != config.free_names:
-        raise data_lib.DatasetError(
-            f"dataset {dataset_path or config.dataset_path} has free parameters {list(dataset.names)}, "
-            f"not the run's {list(config.free_names)}"
-        )
+    data_lib.check_same(dataset, config.data, config.free_names, config.dataset_sha256,
+                        f"dataset {dataset_path or config.dataset_path}")
     return LoadedRun(run_dir, config, config.synth, config.subset(), {"params": params}, dataset, which, int(step))
 
 
@@ -99,9 +97,25 @@ def _batched(run: LoadedRun, method: str, x) -> Any:
 
 
 def encode(run: LoadedRun, x01) -> tuple[np.ndarray, np.ndarray]:
-    """[n, k] parameters in [0, 1] -> (mu, logvar), each [n, latent_dim]."""
+    """[n, k] parameters in [0, 1] -> (mu, logvar), each [n, latent_dim] (a model that hears encodes each
+    patch's sound, rendered by the run's synth)."""
     _check_width(run, x01, run.config.model.n_params, "x01")
-    return _batched(run, "encode", x01)
+    return _batched(run, "encode", sound_input.encoder_inputs(run.config, x01))
+
+
+def hears_audio(run: LoadedRun) -> bool:
+    """Whether the run's encoder reads sounds, so that any sound can be encoded (`encode_audio`)."""
+    return run.config.model.hears
+
+
+def encode_audio(run: LoadedRun, audio) -> tuple[np.ndarray, np.ndarray]:
+    """Sounds [n, buffer_size] float32 at the run's sample rate -> (mu, logvar), each [n, latent_dim].
+    ValueError for a run whose encoder reads parameters (train one with --objective timbre)."""
+    if not hears_audio(run):
+        raise ValueError(f"run {run.run_dir} encodes synth parameters, not sounds; encode a WAV with a model that "
+                         "hears (scripts/train.py --objective timbre, or the shipped model)")
+    _check_width(run, audio, run.synth_config.buffer_size, "audio")
+    return _batched(run, "encode", sound_input.of_audio(audio, run.config.model.sound_input))
 
 
 def decode(run: LoadedRun, z) -> np.ndarray:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -140,6 +141,18 @@ def clear_run(run_dir: str | Path) -> None:
 CHECKPOINT_KINDS = ("best", "latest")
 
 
+class _ReadOnlyNotices(logging.Filter):
+    """Drops orbax's absl warnings that a read-only manager is read-only (two per checkpoint load: they are
+    how loading is meant to work, not a problem)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("read_only=True" in message or "directory is read only" in message)
+
+
+logging.getLogger("absl").addFilter(_ReadOnlyNotices())
+
+
 def checkpoint_manager(run_dir: str | Path, which: str, read_only: bool = False) -> ocp.CheckpointManager:
     """Synchronous orbax manager of RUN_DIR/checkpoints/{best,latest} (keeps the last 2).
 
@@ -184,7 +197,15 @@ def restore_checkpoint(manager: ocp.CheckpointManager, step: int | None = None, 
     items = {"params": ocp.args.StandardRestore(_abstract(params_like)), "progress": ocp.args.JsonRestore()}
     if opt_state_like is not None:
         items["opt_state"] = ocp.args.StandardRestore(_abstract(opt_state_like))
-    out = manager.restore(step, args=ocp.args.Composite(**items))
+    try:
+        out = manager.restore(step, args=ocp.args.Composite(**items))
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - orbax / TensorStore raise many kinds for a damaged or mismatched file.
+        raise RunFileError(f"checkpoint {Path(manager.directory) / str(step)} could not be read ({type(e).__name__}: "
+                           f"{str(e).splitlines()[0][:200] if str(e) else ''}): it is damaged, or config.json was "
+                           "changed since it was saved; restore both from a copy, or start the run over with "
+                           "--overwrite") from None
     params = out["params"] if params_like is None else _like(params_like, out["params"])
     opt_state = None if opt_state_like is None else _like(opt_state_like, out["opt_state"])
     return params, opt_state, out["progress"]

@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from jaxsynth import ParameterSubset, SynthConfig, Voice
 from vae import data as data_lib
 from vae import diagnostics, features, losses, models
-from vae import atomic, run_files
+from vae import atomic, run_files, sound_input
 from vae import sharding as sharding_lib
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 from vae.models import ModelConfig
@@ -89,7 +89,8 @@ def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
                      phase.batch_size)
 
 
-def example_terms(obj: Objective, params, x, z_rng, noise, *, render: bool = True) -> dict[str, jax.Array]:
+def example_terms(obj: Objective, params, x, z_rng, noise, *, inputs=None, weight=None,
+                  render: bool = True) -> dict[str, jax.Array]:
     """Per-example parts of the loss for patches x [B, k] in [0, 1] and noise [B, n] or rows [r, n]
     repeating over the batch (`Voice.batch_noise`); `combine` turns their means into the objective.
 
@@ -97,9 +98,13 @@ def example_terms(obj: Objective, params, x, z_rng, noise, *, render: bool = Tru
     term and render=True (a training step renders only when `Objective.renders_in_step`):
     'spectral' [B], the thesis's per-example loss, plus for the batch reduction of a convergence loss
     its energies 'spectral_diff', 'spectral_ref' [B], and with mss_weight the multi-resolution parts
-    'mss_diff', 'mss_ref' [B, R] and 'mss_log' [B] (`losses.multiscale_parts`).
+    'mss_diff', 'mss_ref' [B, R] and 'mss_log' [B] (`losses.multiscale_parts`); with distance_weight,
+    'distance' [B] (`losses.distance_preservation`; weight [B] marks real rows, None: all).
+    inputs [B, encoder_width]: what the encoder reads (the sounds' log-mel frames when the model hears;
+    None: x itself).
     """
-    raw, mu, logvar = models.VAE(obj.model).apply({"params": params}, x, z_rng)
+    inputs = x if inputs is None else inputs
+    raw, mu, logvar = models.VAE(obj.model).apply({"params": params}, inputs, z_rng)
     each = jax.vmap  # The vae.losses terms are batch means; vmapped they give one value per example.
     terms = {
         "recon": each(losses.param_reconstruction_loss)(raw, x),
@@ -107,6 +112,8 @@ def example_terms(obj: Objective, params, x, z_rng, noise, *, render: bool = Tru
         "kl": each(losses.kl_divergence)(mu, logvar),
         "kl_dims": 0.5 * (jnp.square(mu) + jnp.exp(logvar) - logvar - 1.0),
     }
+    if obj.loss.distance_weight:
+        terms["distance"] = losses.distance_preservation(mu, inputs, weight)
     if not (obj.spectral and render):
         return terms
     if obj.loss.spectral_frozen:  # The spectral gradient does not reach these columns (LossConfig).
@@ -131,7 +138,7 @@ def combine(obj: Objective, means: dict, beta, kl_weight, *, free_bits: bool = T
             spectral_in_total: bool = True) -> dict[str, jax.Array]:
     """'spectral', 'mss' and 'total' from means of `example_terms` over a batch (or a whole set):
 
-      total = [recon] + clamp + beta (spectral + mss_weight mss) + kl_weight KL
+      total = [recon] + clamp + beta (spectral + mss_weight mss) + kl_weight KL + distance_weight distance
 
     where spectral is the batch-level ratio when LossConfig.spectral_reduction is 'batch' (else the
     mean of per-example values), and KL is floored per dimension at LossConfig.free_bits nats when
@@ -148,13 +155,15 @@ def combine(obj: Objective, means: dict, beta, kl_weight, *, free_bits: bool = T
            if "mss_diff" in means else zero)
     kl = losses.free_bits_kl(means["kl_dims"], loss.free_bits) if free_bits and loss.free_bits else means["kl"]
     total = (means["recon"] if obj.recon else 0.0) + means["clamp"] + kl_weight * kl
+    if "distance" in means:
+        total = total + loss.distance_weight * means["distance"]
     if spectral_in_total:
         total = total + beta * (spectral + loss.mss_weight * mss)
     return {"spectral": spectral, "mss": mss, "total": total}
 
 
 def _logged_terms(loss: LossConfig) -> tuple[str, ...]:
-    return (*TERMS, "mss") if loss.mss_weight else TERMS
+    return (*TERMS, *(("mss",) if loss.mss_weight else ()), *(("distance",) if loss.distance_weight else ()))
 
 
 def kl_weight_at(loss: LossConfig, epoch):
@@ -202,25 +211,28 @@ def optimizer(spec: OptimizerSpec) -> optax.GradientTransformation:
 
 
 @functools.partial(jax.jit, static_argnames=("obj", "opt", "batch_sharding"))
-def train_step(params, opt_state, data, order, batch_index, beta, noise, key, step, kl_weight=1.0, *,
+def train_step(params, opt_state, data, inputs, order, batch_index, beta, noise, key, step, kl_weight=1.0, *,
                obj: Objective, opt: OptimizerSpec, batch_sharding=None):
-    """One Adam step on batch `batch_index` of the epoch's `order` over data [n, k].
+    """One Adam step on batch `batch_index` of the epoch's `order` over data [n, k], whose encoder inputs are
+    inputs [n, encoder_width] (the same array as data when the encoder reads parameters).
 
     batch_sharding: a `jax.sharding.Sharding` the batch is split with (data parallelism,
     `vae.sharding`), or None. Returns (params, opt_state, batch means of every term and the
     gradient's global norm).
     """
     batch = obj.batch_size
-    x = data[jax.lax.dynamic_slice_in_dim(order, batch_index * batch, batch)]
+    rows = jax.lax.dynamic_slice_in_dim(order, batch_index * batch, batch)
+    x, inp = data[rows], inputs[rows]
     if batch_sharding is not None:
-        x = jax.lax.with_sharding_constraint(x, batch_sharding)
+        x, inp = (jax.lax.with_sharding_constraint(a, batch_sharding) for a in (x, inp))
     z_rng = jax.random.fold_in(key, step)
 
     def loss_fn(p):
-        terms = example_terms(obj, p, x, z_rng, noise, render=obj.renders_in_step)
+        terms = example_terms(obj, p, x, z_rng, noise, inputs=inp, render=obj.renders_in_step)
         means = {k: v.mean(axis=0) for k, v in terms.items()}
         combined = combine(obj, means, beta, kl_weight)
-        return combined["total"], {**{k: means[k] for k in ("recon", "clamp", "kl")}, **combined}
+        return combined["total"], {**{k: means[k] for k in ("recon", "clamp", "kl", "distance") if k in means},
+                                   **combined}
 
     (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
     updates, opt_state = optimizer(opt).update(grads, opt_state, params)
@@ -228,21 +240,24 @@ def train_step(params, opt_state, data, order, batch_index, beta, noise, key, st
 
 
 @functools.partial(jax.jit, static_argnames=("obj",))
-def _eval_sums(params, x, mask, noise, key, *, obj: Objective):
-    return {k: jnp.tensordot(mask, v, axes=1) for k, v in example_terms(obj, params, x, key, noise).items()}
+def _eval_sums(params, x, inputs, mask, noise, key, *, obj: Objective):
+    terms = example_terms(obj, params, x, key, noise, inputs=inputs, weight=mask)
+    return {k: jnp.tensordot(mask, v, axes=1) for k, v in terms.items()}
 
 
-def evaluate(obj: Objective, params, x, beta: float, noise, key) -> dict[str, float]:
+def evaluate(obj: Objective, params, x, beta: float, noise, key, inputs=None) -> dict[str, float]:
     """Every term over x [n, k] (batches of obj.batch_size, the last one masked), spectral terms included
     (reduced over the whole set), at the full KL weight; 'objective' is what early stopping watches
-    (`monitored`)."""
+    (`monitored`). inputs [n, encoder_width]: what the encoder reads (None: x)."""
     batch = obj.batch_size
     x = np.asarray(x, np.float32)
+    inputs = x if inputs is None else np.asarray(inputs, np.float32)
     n = len(x)
-    padded = np.concatenate([x, np.zeros((-n % batch, x.shape[1]), np.float32)])
+    pad = lambda a: np.concatenate([a, np.zeros((-n % batch, a.shape[1]), np.float32)])  # noqa: E731
+    padded, padded_inputs = pad(x), pad(inputs)
     mask = (np.arange(len(padded)) < n).astype(np.float32)
-    outs = [_eval_sums(params, padded[start:start + batch], mask[start:start + batch], noise,
-                       jax.random.fold_in(key, i), obj=obj)
+    outs = [_eval_sums(params, padded[start:start + batch], padded_inputs[start:start + batch],
+                       mask[start:start + batch], noise, jax.random.fold_in(key, i), obj=obj)
             for i, start in enumerate(range(0, len(padded), batch))]
     sums = {}
     for out in jax.device_get(outs):  # One host transfer; summed in batch order, in float64.
@@ -250,15 +265,15 @@ def evaluate(obj: Objective, params, x, beta: float, noise, key) -> dict[str, fl
             sums[k] = sums.get(k, 0.0) + np.asarray(v, np.float64)
     means = {k: v / n for k, v in sums.items()}
     combined = combine(obj, means, beta, obj.loss.kl_weight, free_bits=False)
-    out = {k: float(means[k]) for k in ("recon", "clamp", "kl")}
+    out = {k: float(means[k]) for k in ("recon", "clamp", "kl", "distance") if k in means}
     out.update({k: float(v) for k, v in combined.items()})
     out["objective"] = monitored(obj, means, beta)
     return out
 
 
-def calibrate_beta(obj: Objective, params, x, ratio: float, noise, key) -> tuple[float, dict[str, float]]:
+def calibrate_beta(obj: Objective, params, x, ratio: float, noise, key, inputs=None) -> tuple[float, dict[str, float]]:
     """beta with beta * spectral : recon = ratio : 1 on x [n, k] (section 4.3); returns (beta, terms)."""
-    terms = evaluate(obj, params, x, 0.0, noise, key)
+    terms = evaluate(obj, params, x, 0.0, noise, key, inputs)
     spectral = terms["spectral"] + obj.loss.mss_weight * terms["mss"]
     return losses.spectral_weight_for_ratio(spectral, terms["recon"], ratio), terms
 
@@ -330,11 +345,12 @@ class TrainResult:
 
 def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, resume: bool = False,
           show_progress: bool = True, on_step: Callable[[int], None] | None = None,
-          devices: Optional[int] = None) -> TrainResult:
+          devices: Optional[int] = None, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
     """Trains every phase of `config` into run_dir (see module doc); `resume` continues a stopped run.
 
     on_step(step) is called after each step and its checkpoint (a test hook: raise to simulate
-    a crash). devices: data parallelism over this many local devices (`vae.sharding`: batches
+    a crash). on_epoch(record) is called with each epoch's metrics record once it is written (e.g.
+    `vae.tensorboard.EpochWriter`). devices: data parallelism over this many local devices (`vae.sharding`: batches
     split, state replicated); None trains on the default device. Raises `NonFiniteLossError`
     if a loss term or the gradient goes non-finite.
     """
@@ -356,7 +372,7 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
             prog, records = Progress(rng=tuple(int(v) for v in np.asarray(rng))), []
             prog.start_phase(0, len(config.phases))
             run_files.write_metrics(run_dir, records)
-        loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices)
+        loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices, on_epoch)
         params = None  # Set by the phase start, or restored with the optimizer state when resuming.
         while not prog.done:
             params, config = loop.run_phase(prog, params, records)
@@ -377,9 +393,8 @@ def check_start(config: RunConfig, dataset: data_lib.Dataset, devices: Optional[
     """Raises ValueError for what would stop `train` later (dataset, batch sizes, devices), so that a
     rejected start writes nothing."""
     data_lib.check_matches(dataset, config.model.n_params, f"dataset {config.dataset_path}")
-    if dataset.names != config.free_names:
-        raise data_lib.DatasetError(
-            f"dataset {config.dataset_path} frees {list(dataset.names)}, the run {list(config.free_names)}")
+    data_lib.check_same(dataset, config.data, config.free_names, config.dataset_sha256,
+                        f"dataset {config.dataset_path}")
     mesh = None if devices is None else sharding_lib.data_mesh(devices)
     for phase in config.phases:
         if phase.batch_size > len(dataset.train):
@@ -435,14 +450,18 @@ def _check_records(records: list, prog: Progress, path: Path) -> None:
 class _Loop:
     """The epoch loop of one run (holds what every phase shares)."""
 
-    def __init__(self, config, run_dir, dataset, latest, best, show_progress, on_step, devices=None):
+    def __init__(self, config, run_dir, dataset, latest, best, show_progress, on_step, devices=None, on_epoch=None):
         self.config, self.run_dir, self.latest, self.best = config, run_dir, latest, best
         self.voice = Voice(config.synth, config.noise_seed)
         self.mesh = None if devices is None else sharding_lib.data_mesh(devices)
         self.train_x = self.replicate(jnp.asarray(dataset.train))
         self.train_host, self.val_x = dataset.train, dataset.val
+        # What the encoder reads: the same arrays, or (an encoder that hears) each patch's log-mel frames, rendered once.
+        self.train_inputs_host = sound_input.encoder_inputs(config, dataset.train, show_progress, "training patches")
+        self.train_inputs = self.train_x if not config.model.hears else self.replicate(jnp.asarray(self.train_inputs_host))
+        self.val_inputs = sound_input.encoder_inputs(config, dataset.val, show_progress, "validation patches")
         self.eval_key = jax.random.fold_in(jax.random.PRNGKey(config.seed), _EVAL_STREAM)
-        self.show_progress, self.on_step = show_progress, on_step
+        self.show_progress, self.on_step, self.on_epoch = show_progress, on_step, on_epoch
         self.opt_state = None
 
     def replicate(self, tree):
@@ -481,7 +500,7 @@ class _Loop:
                 order = epoch_order(config.seed, prog.phase, prog.epoch, n_train)
                 pending: list[tuple[int, int, dict]] = []  # (step, batch, metrics on device) since the last sync
                 for b in range(prog.batch, spe):
-                    params, self.opt_state, m = train_step(params, self.opt_state, self.train_x, order, b, prog.beta,
+                    params, self.opt_state, m = train_step(params, self.opt_state, self.train_x, self.train_inputs, order, b, prog.beta,
                                                            noise, key, prog.step, kl_weight_at(config.loss, prog.epoch),
                                                            obj=obj, opt=opt, batch_sharding=batch_sharding)
                     prog.step, prog.batch = prog.step + 1, b + 1
@@ -493,15 +512,18 @@ class _Loop:
                     if self.on_step is not None:
                         self.on_step(prog.step)
                 self._sync(prog, phase, spe, pending, bar)
-                val = evaluate(obj, params, self.val_x, prog.beta, noise, self.eval_key)
+                val = evaluate(obj, params, self.val_x, prog.beta, noise, self.eval_key, self.val_inputs)
                 self._check_finite(prog.step + 1, val,
                                    f"validation after epoch {prog.epoch + 1} (phase {phase.name!r})")
                 record = self._end_epoch(prog, phase, obj, opt, val, time.time() - t0)
-                record.update(diagnostics.diagnose(config.model, params, self.val_x, self.train_host).as_record("val"))
+                record.update(diagnostics.diagnose(config.model, params, self.val_x, self.train_host,
+                                                     self.val_inputs).as_record("val"))
                 if record["improved"]:
                     self.save(self.best, prog, params)
                 records.append(record)
                 run_files.write_metrics(self.run_dir, records)
+                if self.on_epoch is not None:
+                    self.on_epoch(record)
                 bar.set_postfix(epoch=prog.epoch, val=f"{val['objective']:.4g}",
                                 best="warm-up" if prog.best is None else f"{prog.best:.4g}")
                 phase_done = prog.epoch >= phase.max_epochs or prog.bad_epochs >= phase.patience
@@ -522,8 +544,9 @@ class _Loop:
         self.opt_state = optimizer(opt).init(params)
         beta = phase.beta if phase.spectral else 0.0
         if beta is None:
-            cal = self.train_host[: CALIBRATION_BATCHES * phase.batch_size]
-            beta, terms = calibrate_beta(obj, params, cal, self.config.loss.ratio, noise, self.eval_key)
+            n_cal = CALIBRATION_BATCHES * phase.batch_size
+            beta, terms = calibrate_beta(obj, params, self.train_host[:n_cal], self.config.loss.ratio, noise,
+                                         self.eval_key, self.train_inputs_host[:n_cal])
             tqdm.write(f"phase {phase.name!r}: beta = {beta:.6g} (initial spectral {terms['spectral']:.6g}, "
                        f"recon {terms['recon']:.6g} on {len(cal)} patches; ratio {self.config.loss.ratio:g}:1)")
             phases = list(self.config.phases)

@@ -31,6 +31,7 @@ from eval.embeddings.panns import Cnn14_16k
 from eval.embeddings.registry import EMBEDDING_MODELS
 from eval.embeddings.vggish import VGGish
 from eval.embeddings.weights import find_weights, load_checkpoint
+from eval.embeddings.cdpam import load_cdpam
 
 MODEL_SAMPLE_RATE = 16000
 
@@ -46,9 +47,11 @@ def resample(audio: np.ndarray, sample_rate: int, target_rate: int = MODEL_SAMPL
 
 def load_model(name: str, weights_dir: str | os.PathLike | None = None, use_pca: bool = False,
                download: bool = True) -> nn.Module:
-    """A pretrained embedding network in eval mode: "vggish" (optionally with PCA) or "panns"."""
+    """A pretrained embedding network in eval mode: "vggish" (optionally with PCA), "panns" or "cdpam"."""
     if name not in EMBEDDING_MODELS:
         raise ValueError(f"unknown embedding model {name!r}; expected one of {tuple(EMBEDDING_MODELS)}")
+    if name == "cdpam":
+        return load_cdpam()
     weights = EMBEDDING_MODELS[name].weights
     if name == "vggish":
         model = VGGish(postprocess=use_pca)
@@ -68,14 +71,15 @@ def load_model(name: str, weights_dir: str | os.PathLike | None = None, use_pca:
 def embed(audio: np.ndarray, sample_rate: int, model: nn.Module, batch_size: int = 32) -> np.ndarray:
     """Embeddings [n_frames_total, dim] (float32) of mono clips audio [B, T] (or one clip [T]) at sample_rate Hz.
 
-    VGGish gives n_frames_total = B * (examples per clip), PANNs gives B.
+    VGGish gives n_frames_total = B * (examples per clip), PANNs and CDPAM give B; each network's input rate
+    is its `sample_rate` attribute (CDPAM: 22.05 kHz), else 16 kHz.
     """
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[None]
     if audio.ndim != 2:
         raise ValueError(f"audio must be [batch, samples] (mono), got shape {audio.shape}")
-    waveform = resample(audio, sample_rate)
+    waveform = resample(audio, sample_rate, getattr(model, "sample_rate", MODEL_SAMPLE_RATE))
     device = next(model.parameters()).device
     model.eval()
     with torch.inference_mode():

@@ -9,7 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
-from vae.help import EXIT_BAD_INPUT, HelpFormatter
+from vae.help import EXIT_BAD_INPUT, HelpFormatter, Parser
 
 EPILOG = """examples:
   explore.py runs/demo                          # http://127.0.0.1:8000 (make demo trains runs/demo)
@@ -31,7 +31,7 @@ def _number(kind, low):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="explore.py", formatter_class=HelpFormatter, epilog=EPILOG,
         description="The timbre explorer: a local web page with the UMAP map of a trained run's encoded training "
                     "patches. Click a point or empty space to hear the decoded patch (rendered by jaxsynth at the "
@@ -92,13 +92,6 @@ def synth_settings(run_synth, sample_rate: int | None, seconds: float | None):
                                control_rate=min(run_synth.control_rate, rate))
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Loads the run (map, warmed renderer), prints the URL and serves until Ctrl+C; 2 on bad input."""
     args = parser().parse_args(argv)
@@ -113,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(problem)
 
     from vae.explorer import Explorer, ExplorerConfig, create_app, serve
-    from vae.explorer.server import LOOPBACK_HOSTS
+    from vae.explorer.server import allowed_hosts
 
     config = ExplorerConfig(points=args.points, match_budget_s=args.match_budget)
     try:
@@ -130,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"map: {len(space)} training patches ({space.source}), {explorer.info()['inversion']}; "
           f"ready in {explorer.warm_seconds:.1f} s")
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    if not _is_loopback(args.host):
+    hosts = allowed_hosts(args.host)
+    if hosts is None:
         print(f"explore.py: warning: listening on {args.host}: anyone who can reach this machine can use the page",
               file=sys.stderr)
     print(f"explorer: http://{shown}:{port}/  (Ctrl+C stops)", flush=True)
-    serve(create_app(explorer, LOOPBACK_HOSTS if _is_loopback(args.host) else None), args.host, port)
+    serve(create_app(explorer, hosts), args.host, port)
     return 0

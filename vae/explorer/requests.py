@@ -72,3 +72,22 @@ def body_object(body) -> dict:
     if not isinstance(body, dict):
         raise RequestError(422, f"the request body must be a JSON object, got {type(body).__name__}")
     return body
+
+
+def json_number(text: str) -> int | float:
+    """json.loads' parse_float / parse_int: a number a float can hold (1e400 or a 400-digit integer ->
+    RequestError(400))."""
+    value = float(text) if any(c in text for c in ".eE") else int(text)
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # An int beyond a float's range.
+        finite = False
+    if not finite:
+        raise RequestError(400, f"the number {text:.40} is too large for a float")
+    return value
+
+
+def check_finite(audio: np.ndarray, distance, what: str) -> None:
+    """RequestError(422) when a rendered sound or its distance is NaN or infinite (it could not be played or sent)."""
+    if not np.all(np.isfinite(audio)) or (distance is not None and not math.isfinite(distance)):
+        raise RequestError(422, f"{what} is not finite (NaN or infinite samples or distance); try another file")

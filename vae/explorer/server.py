@@ -2,7 +2,7 @@
 
     GET  /                          the page (static/index.html)
     GET  /static/{file}             the page's script and style (no other files are served)
-    GET  /api/info                  the run, sample rate, latent size, slider ranges, limits
+    GET  /api/info                  the run, sample rate, latent size, slider ranges and names, descriptors, limits
     GET  /api/points                map points: index, x, y, cluster, main parameters; parameter columns
     GET  /api/sound/{index}.wav     map point `index`'s decoded patch as WAV (?source=original: the training patch)
     POST /api/decode                {"z": [latent]} | {"xy": [x, y]} | {"point": index} -> a sound (JSON, see below)
@@ -13,15 +13,20 @@
     POST /api/encode                a WAV file as the body -> encoded by a model that hears, at once ->
                                     {"xy", "mu", "id", "sound", "notes"} (422 for a model that encodes parameters)
 
-A sound is {"id", "wav", "patch", "z", "xy", "origin", "main", "parameters"}. Every error is JSON
+A sound is {"id", "wav", "patch", "z", "xy", "origin", "main", "parameters", "descriptors"}. Every error is JSON
 {"error": message} with a 4xx status (503 when too many renders are waiting); JSON bodies are limited to
 64 KiB, uploads to `upload_limit_bytes`; a server on loopback answers only Host headers naming loopback. Decoding and rendering
 run in worker threads (`render_workers` at once, at most `max_pending` waiting), never on the event loop.
+A POST must carry its Content-Type (application/json; audio/wav for /api/match and /api/encode) and, when the browser sends an
+Origin, the page's own: another site's page cannot make the server render or match (no "simple" cross-site
+request passes), with 415 and 403 otherwise.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 from pathlib import Path
 
 import anyio
@@ -40,7 +45,27 @@ from vae.explorer.state import Explorer
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WAV_TYPE = "audio/wav"
 JSON_LIMIT = 64 * 1024  # Bytes of a JSON request body (a latent vector takes a few hundred).
+JSON_TYPES = ("application/json",)
+WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")  # Host headers accepted by a server bound to loopback.
+
+
+def is_loopback(host: str) -> bool:
+    """Whether --host reaches only this machine: every address the system resolves it to is loopback (127.1,
+    127.0.0.2, ::1, localhost and names mapped to them included)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError):
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+
+
+def allowed_hosts(host: str) -> tuple[str, ...] | None:
+    """The Host headers a server listening on `host` answers: loopback's names and `host` as typed when it is
+    loopback (so that another site's DNS name cannot reach it), None (any) on a network address."""
+    if not is_loopback(host):
+        return None
+    return (*LOOPBACK_HOSTS, host.lower(), f"[{host.lower()}]")
 
 
 class Gate:
@@ -75,17 +100,34 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _check_post(request: Request, media_types: tuple[str, ...]) -> None:
+    """Refuses a POST whose Content-Type is not one of `media_types` (415) or whose Origin, when sent, is not
+    the page's own scheme://host (403): what a cross-site form or "simple" fetch would send."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in media_types:
+        raise rq.RequestError(415, f"Content-Type must be {media_types[0]}, got {media_type or 'none'!r:.60}")
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin is not None and origin.lower() != own.lower():
+        raise rq.RequestError(403, f"requests from {origin!r:.80} are refused: only the explorer's own page "
+                                   f"({own}) may post")
+
+
 async def _json_body(request: Request) -> dict:
-    """The request's JSON object (at most JSON_LIMIT bytes)."""
-    try:
-        body = json.loads(await _read_limited(request, JSON_LIMIT))
-    except ValueError:
-        raise rq.RequestError(400, "the request body must be JSON (Content-Type: application/json)") from None
+    """The request's JSON object (at most JSON_LIMIT bytes; numbers finite, nesting within Python's limit)."""
+    _check_post(request, JSON_TYPES)
+    data = await _read_limited(request, JSON_LIMIT)
+    try:  # The hooks raise RequestError(400) for numbers beyond a float; NaN is refused by the validators.
+        body = json.loads(data, parse_float=rq.json_number, parse_int=rq.json_number)
+    except (ValueError, RecursionError) as err:
+        why = "it is nested too deeply" if isinstance(err, RecursionError) else "it is not valid JSON"
+        raise rq.RequestError(400, f"the request body must be a JSON object ({why})") from None
     return rq.body_object(body)
 
 
 async def _wav_body(request: Request, limit: int) -> bytes:
-    """An uploaded WAV file's bytes (the raw body, at most `limit` bytes, not empty)."""
+    """An uploaded WAV file's bytes (a WAV Content-Type, the raw body, at most `limit` bytes, not empty)."""
+    _check_post(request, WAV_TYPES)
     data = await _read_limited(request, limit)
     if not data:
         raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
@@ -190,12 +232,14 @@ def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPB
             raise rq.RequestError(409, "a match is already running; wait for it to finish")
         async with match_lock:
             sound, numbers = await anyio.to_thread.run_sync(explorer.match, wav_data)
+        rq.check_finite(sound.audio, numbers.get("spectral_distance"), "the match of the uploaded file")
         return {"sound": explorer.describe(sound), "match": numbers}
 
     @app.post("/api/encode")
     async def encode(request: Request):
         wav_data = await _wav_body(request, cfg.upload_limit_bytes)
         sound, notes = await gate.run(explorer.encode_upload, wav_data)
+        rq.check_finite(sound.audio, None, "the decoded encoding of the uploaded file")
         return {"xy": sound.xy.astype(np.float64).tolist(), "mu": np.round(sound.z.astype(np.float64), 6).tolist(),
                 "id": sound.id, "sound": explorer.describe(sound), "notes": notes}
 

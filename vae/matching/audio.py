@@ -10,13 +10,15 @@ import numpy as np
 import soundfile as sf
 
 from jaxsynth import SynthConfig
+from vae import limits
 
 WAV_FORMATS = ("WAV", "WAVEX", "RF64", "W64")  # libsndfile's names of the WAV family.
 SILENCE = 1e-6  # Peak amplitude under which a target counts as silent (nothing to match).
+MAX_PEAK = 1e3  # Peak amplitude above which a target is not audio (full scale is 1; spectra would overflow).
 
 
 class TargetError(ValueError):
-    """A target sound that cannot be matched (missing, not a WAV, empty, silent, NaN)."""
+    """A target sound that cannot be matched (missing, not a WAV, empty, silent, NaN, too loud, too large)."""
 
 
 def fit_length(audio: np.ndarray, n: int, label: str = "target") -> np.ndarray:
@@ -54,9 +56,28 @@ def check_audio(audio: np.ndarray, label: str) -> np.ndarray:
         raise TargetError(f"{label} has no samples")
     if not np.all(np.isfinite(audio)):
         raise TargetError(f"{label} has {int(np.sum(~np.isfinite(audio)))} NaN or infinite samples")
-    if np.max(np.abs(audio)) < SILENCE:
+    peak = float(np.max(np.abs(audio)))
+    if peak < SILENCE:
         raise TargetError(f"{label} is silent (peak below {SILENCE}); there is nothing to match")
+    if peak > MAX_PEAK:
+        raise TargetError(f"{label} peaks at {peak:.3g}, above {MAX_PEAK:g} (full scale is 1): it is not audio "
+                          "samples; scale it to [-1, 1]")
     return audio
+
+
+def check_rates(info_rate: int, config: SynthConfig, label: str) -> None:
+    """Raises `TargetError` before any sample is read when the WAV's header rate or the synth's rate and length
+    are outside `vae.limits` (the resampling work grows with both rates)."""
+    try:
+        limits.check_size(f"{label}: the sample rate in its header", info_rate, limits.MAX_SAMPLE_RATE,
+                          "resample it to a usual rate (8-192 kHz) first")
+        limits.check_size("the synth's sample rate", config.sample_rate, limits.MAX_SAMPLE_RATE)
+        limits.check_size("the synth's length (s)", config.buffer_size / config.sample_rate, limits.MAX_SECONDS)
+    except limits.SizeLimitError as err:
+        raise TargetError(str(err)) from None
+    if info_rate < limits.MIN_WAV_RATE:
+        raise TargetError(f"{label}: the sample rate in its header, {info_rate} Hz, is below {limits.MIN_WAV_RATE} Hz; "
+                          "it is not a usable WAV")
 
 
 def load_target(path: str | Path, config: SynthConfig) -> np.ndarray:
@@ -75,6 +96,7 @@ def load_target(path: str | Path, config: SynthConfig) -> np.ndarray:
         raise TargetError(f"target {path} is not a readable WAV file ({err})") from None
     if info.format not in WAV_FORMATS:
         raise TargetError(f"target {path} is a {info.format} file, not a WAV")
+    check_rates(info.samplerate, config, f"target {path}")
     seconds = config.buffer_size / config.sample_rate
     frames = min(info.frames, int(math.ceil(seconds * info.samplerate)) + 1)
     audio, rate = sf.read(str(path), frames=frames, dtype="float32", always_2d=False)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -13,8 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from vae import atomic
+from vae.help import Parser, check_writable_dir
 
 METHODS = ("direct", "cmaes", "latent", "random")
+REFERENCE_SHARE = 1 / 3  # Of --budget, for the random-search reference after the method.
 
 
 def _positive(kind):
@@ -30,7 +34,7 @@ def _positive(kind):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="match.py",
         description="Sound matching: finds the torchsynth Voice patch whose render is closest to TARGET.wav "
                     "(any rate, channels, length) and writes DIR/patch.json, DIR/match.wav, DIR/target.wav, "
@@ -48,7 +52,12 @@ def parser() -> argparse.ArgumentParser:
                         "latent: on z through --run's decoder, then direct refinement; random: random search "
                         "alone (default: direct, the closest in benchmarks/RESULTS.md, with or without --run)")
     p.add_argument("--budget", type=_positive(float), default=60.0, metavar="SECONDS",
-                   help="search time of the method, compilation included (default 60)")
+                   help="search time in all, counted from when the target is loaded: the method gets "
+                        f"{round(100 * (1 - REFERENCE_SHARE))}%% of it and the random-search reference the rest "
+                        "(each with its compilation; the reference stops early when its time is up); the first "
+                        "round of each runs to its end even past its share (compiling it takes a few seconds, more "
+                        "on a busy CPU), and loading jax and the target before and writing the outputs after come "
+                        "on top; bars show the time (default 60)")
     p.add_argument("--starts", type=_positive(int), default=32,
                    help="starts descended as one batch, or CMA-ES's population per generation (default 32)")
     p.add_argument("--sample-rate", type=_positive(int), default=16000, metavar="HZ",
@@ -61,6 +70,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-torchsynth", action="store_true",
                    help="render the patch with torchsynth 1.0.2 (needs the torch extra) and print its distance to ours")
     return p
+
+
+@contextlib.contextmanager
+def budget_bar(desc: str, seconds: float):
+    """A progress bar (stderr) of a stage's elapsed time against its time budget in seconds."""
+    from tqdm.auto import tqdm
+
+    done = threading.Event()
+    with tqdm(total=round(seconds), desc=desc, unit="s", bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s",
+              leave=False) as bar:
+        def tick():
+            start = time.perf_counter()
+            while not done.wait(0.5):
+                bar.n = min(time.perf_counter() - start, seconds)
+                bar.refresh()
+
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
 
 def fail(message: str) -> int:
@@ -89,12 +121,12 @@ def verify_torchsynth(params01: np.ndarray, synth) -> str:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     from jaxsynth import SynthConfig
-    from vae.matching import audio, figure, patch
+    from vae.matching import audio
     from vae.matching.cmaes import cmaes
     from vae.matching.direct import direct
     from vae.matching.latent import latent
     from vae.matching.problem import Problem
-    from vae.matching.random_search import random_search
+    from vae.matching.random_search import mean_patch_distance, random_search
 
     method = args.method or "direct"
     if method == "latent" and not args.run:
@@ -126,38 +158,44 @@ def main(argv=None) -> int:
             return fail(f"--run {args.run} could not be loaded: {err}")
     out = Path(args.out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        return fail(f"--out {out}: {err}")
+        check_writable_dir(out, "--out")
+    except ValueError as err:
+        return fail(str(err))
 
     problem = Problem.create(synth, args.all_params, run.subset if run is not None else None)
     t0 = time.perf_counter()
+    method_s = args.budget * (1 - REFERENCE_SHARE) if method != "random" else 0.0
     results = []
-    if method == "direct":
-        results.append(direct(problem, target, args.starts, args.budget, seed=args.seed))
-    elif method == "cmaes":
-        results.append(cmaes(problem, target, args.starts, args.budget, seed=args.seed))
-    elif method == "latent":
-        results.append(latent(problem, target, run, args.starts, args.budget, seed=args.seed))
+    searches = {"direct": lambda: direct(problem, target, args.starts, method_s, seed=args.seed),
+                "cmaes": lambda: cmaes(problem, target, args.starts, method_s, seed=args.seed),
+                "latent": lambda: latent(problem, target, run, args.starts, method_s, seed=args.seed)}
+    if method in searches and method_s > 0:
+        with budget_bar(f"{method} search (compiles first)", method_s):
+            results.append(searches[method]())
     renders = results[0].renders if results else max(args.starts, int(args.budget * 200))
-    baseline = random_search(problem, target, renders, seed=args.seed + 1)
+    left_s = max(0.0, args.budget - (time.perf_counter() - t0))
+    print(f"random search with the same {renders} renders (the baseline) ...", file=sys.stderr, flush=True)
+    with budget_bar("random-search reference", left_s):
+        baseline = random_search(problem, target, renders, seed=args.seed + 1, budget_s=left_s)
     results.append(baseline)
+    mean_patch = mean_patch_distance(problem, target)
     best = results[0]
     import jax.numpy as jnp
 
     matched = np.asarray(problem.render(problem.subset.select(jnp.asarray(best.params01[None])), problem.noise()))[0]
-    import soundfile as sf
-
-    for name, audio in (("match.wav", matched), ("target.wav", target)):
-        with atomic.atomic_path(out / name) as tmp:
-            sf.write(tmp, audio, synth.sample_rate, subtype="FLOAT")
     summary = {r.method: {"spectral_distance": r.distance, "renders": r.renders, "seconds": round(r.seconds, 2),
                           **{k: v for k, v in r.extra.items() if isinstance(v, (int, float, str, type(None)))}}
                for r in results}
-    patch.write_patch(out / "patch.json", best.params01, synth, noise={"source": "jaxsynth.Voice", "seed": 13, "row": 0},
-                      free=list(problem.subset.names), target=str(args.target), match=summary)
-    figure.match_figure(out / "match.png", target, matched, synth.sample_rate, results)
-    atomic.write_text(out / "history.json", json.dumps({r.method: np.asarray(r.history).tolist() for r in results}))
+    written = []
+    try:
+        _write_outputs(out, written, args, synth, problem, best, target, matched, results, summary)
+    except OSError as err:
+        for path in reversed(written):
+            with contextlib.suppress(OSError):
+                path.rmdir() if path == out else path.unlink(missing_ok=True)
+        return fail(f"cannot write {err.filename or out}: {err.strerror or err}; nothing of this match was kept "
+                    f"(best {best.method} distance {best.distance:.4f}): free some space or choose another --out, "
+                    "and run it again")
     print(f"wrote {out / 'patch.json'}, {out / 'match.wav'}, {out / 'match.png'}")
     if args.verify_torchsynth:
         try:
@@ -165,6 +203,30 @@ def main(argv=None) -> int:
         except ImportError as err:
             print(f"match.py: warning: --verify-torchsynth skipped: {err}", file=sys.stderr)
     seconds = time.perf_counter() - t0
+    print("spectral distances, lower is closer: random_search is the best of as many uniform random patches, "
+          "mean_patch every free parameter at 0.5")
     print(f"match: method={best.method} spectral_distance={best.distance:.4f} random_search={baseline.distance:.4f} "
-          f"renders={best.renders} seconds={seconds:.1f}")
+          f"mean_patch={mean_patch:.4f} renders={best.renders} seconds={seconds:.1f}")
     return 0
+
+
+def _write_outputs(out: Path, written: list, args, synth, problem, best, target, matched, results, summary) -> None:
+    """Writes the match's files into `out` (each atomically), appending to `written` each file written and `out`
+    if it was made here, so that a failure (a full disk) can remove what this run wrote and nothing else."""
+    import soundfile as sf
+
+    from vae.matching import figure, patch
+
+    if not out.exists():
+        out.mkdir(parents=True)
+        written.append(out)
+    for name, audio in (("match.wav", matched), ("target.wav", target)):
+        with atomic.atomic_path(out / name) as tmp:
+            sf.write(tmp, audio, synth.sample_rate, subtype="FLOAT")
+        written.append(out / name)
+    patch.write_patch(out / "patch.json", best.params01, synth, noise={"source": "jaxsynth.Voice", "seed": 13, "row": 0},
+                      free=list(problem.subset.names), target=str(args.target), match=summary)
+    written.append(out / "patch.json")
+    figure.match_figure(out / "match.png", target, matched, synth.sample_rate, results)
+    written.append(out / "match.png")
+    atomic.write_text(out / "history.json", json.dumps({r.method: np.asarray(r.history).tolist() for r in results}))

@@ -13,7 +13,8 @@ from vae import atomic
 def _spectrogram(ax, audio: np.ndarray, sample_rate: int, title: str) -> None:
     n_fft = 1 << int(np.clip(np.round(np.log2(0.032 * sample_rate)), 6, 12))
     n_fft = min(n_fft, 1 << int(np.log2(len(audio))))
-    ax.specgram(audio, NFFT=n_fft, Fs=sample_rate, noverlap=3 * n_fft // 4, cmap="magma", vmin=-120)
+    with np.errstate(divide="ignore"):  # Silent frames are -inf dB, drawn at vmin.
+        ax.specgram(audio, NFFT=n_fft, Fs=sample_rate, noverlap=3 * n_fft // 4, cmap="magma", vmin=-120)
     ax.set(title=title, xlabel="time (s)", ylabel="frequency (Hz)")
 
 

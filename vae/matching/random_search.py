@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import time
 
 import jax
@@ -25,13 +26,22 @@ def _draw(problem: Problem, batch: int, key, target, noise):
     return sub01, distances(problem, sub01, target, noise)
 
 
-def random_search(problem: Problem, target: np.ndarray, renders: int, batch: int = 64, seed: int = 0) -> MatchResult:
-    """Best of `renders` uniform draws (rendered `batch` at a time; the last batch is cut to `renders`)."""
+def mean_patch_distance(problem: Problem, target: np.ndarray) -> float:
+    """Spectral distance of the mean patch (every free parameter at 0.5, the centre random search draws
+    around) to target [n]: what a match must beat to have found anything."""
+    centre = jnp.full((1, problem.subset.size), 0.5, jnp.float32)
+    return float(distances(problem, centre, jnp.asarray(target, jnp.float32), problem.noise())[0])
+
+
+def random_search(problem: Problem, target: np.ndarray, renders: int, batch: int = 64, seed: int = 0,
+                  budget_s: float = math.inf) -> MatchResult:
+    """Best of `renders` uniform draws (rendered `batch` at a time; the last batch is cut to `renders`), or of
+    those drawn within budget_s seconds (compilation included; at least one batch)."""
     t0 = time.perf_counter()
     target, noise = jnp.asarray(target, jnp.float32), problem.noise()
     key = jax.random.PRNGKey(seed)
     best, best_d, done, history = None, np.inf, 0, []
-    while done < renders:
+    while done < renders and (done == 0 or time.perf_counter() - t0 < budget_s):
         key, sub = jax.random.split(key)
         sub01, dist = (np.asarray(a) for a in _draw(problem, batch, sub, target, noise))
         take = min(batch, renders - done)
