@@ -67,23 +67,22 @@ def rng():
     return np.random.default_rng(1234)
 
 
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Path:
-    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs)."""
-    root = tmp_path_factory.mktemp("tiny_run")
-    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--scale", "tiny", "--loss", "sclp", "--feature",
-           "mfcc", "--quiet", "--out", str(root / "run")]  # The dataset is generated at root/data/.
+def _train_tiny(root: Path, *flags: str) -> Path:
+    """scripts/train.py --scale tiny FLAGS into root/run (its dataset generated at root/data/)."""
+    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--scale", "tiny", *flags, "--quiet",
+           "--out", str(root / "run")]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=600)
     assert done.returncode == 0, done.stderr
     return root / "run"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs)."""
+    return _train_tiny(tmp_path_factory.mktemp("tiny_run"), "--loss", "sclp", "--feature", "mfcc")
 
 
 @pytest.fixture(scope="session")
 def tiny_timbre_run(tmp_path_factory) -> Path:
-    """A timbre-objective run (an encoder that hears, the distance term) trained at the tiny scale."""
-    root = tmp_path_factory.mktemp("tiny_timbre_run")
-    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--scale", "tiny", "--objective", "timbre",
-           "--max-epochs", "3", "--quiet", "--out", str(root / "run")]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return root / "run"
+    """A tiny run of the timbre objective: its encoder hears sounds, so any WAV can be encoded."""
+    return _train_tiny(tmp_path_factory.mktemp("tiny_timbre_run"), "--objective", "timbre")

@@ -1,5 +1,6 @@
 """What the explorer's tests share: an explorer of the tiny run served on 127.0.0.1, HTTP calls that return
-(status, body) whatever the status, and the sound a map point must make, computed independently of the server."""
+(status, body) whatever the status, the sound a map point must make and the map position an uploaded WAV must
+land on, computed independently of the server."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import soundfile as sf
 
 from jaxsynth import Voice
 from vae import run as run_lib
+from vae.explorer import space as space_lib
+from vae.matching import load_target
 
 
 def call(url: str, data: bytes | dict | None = None, headers: dict | None = None, method: str | None = None):
@@ -44,3 +47,18 @@ def expected_point_audio(explorer, index: int) -> np.ndarray:
     full = np.asarray(run.subset.expand(run_lib.decode(run, mu[index:index + 1])), np.float32)
     voice = Voice(run.synth_config, run.config.noise_seed)
     return np.asarray(voice.render(full, voice.noise_rows[:1]), np.float32)[0]
+
+
+def pcm_wav(audio: np.ndarray, rate: int) -> bytes:
+    """A 16-bit PCM WAV file's bytes of mono audio [T]."""
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def expected_upload(explorer, path) -> tuple[np.ndarray, np.ndarray]:
+    """(mu [latent], map position [2]) of the WAV file at `path`, from the public pieces: loaded like
+    scripts/match.py at the run's rate and length, `vae.run.encode_audio`, `space.project` over the map."""
+    target = load_target(path, explorer.run.synth_config)
+    mu = np.asarray(run_lib.encode_audio(explorer.run, target[None])[0], np.float32)
+    return mu[0], space_lib.project(explorer.space, mu, explorer.config.neighbours)[0]

@@ -1,6 +1,7 @@
 """The timbre explorer's server (vae/explorer) over real HTTP on 127.0.0.1: the map, sounds equal to jaxsynth's
-renders, the k-NN map inversion, paths, export, sound matching, bad input and path traversal as JSON 4xx
-errors, a bounded burst of concurrent renders, and the command line."""
+renders, the k-NN map inversion, paths, export (float, 16- and 24-bit WAV), sound matching, uploads placed by
+the encoder, bad input and path traversal as JSON 4xx errors, a bounded burst of concurrent renders, the command
+line; the sound descriptors (vae.descriptors) and the slider-label rule (vae.explorer.measures)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from explorer_helpers import call, expected_point_audio, wav_samples
-from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app
+from explorer_helpers import call, expected_point_audio, expected_upload, pcm_wav, wav_samples
+from vae import descriptors
+from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app, measures
 from vae.explorer import space as space_lib
 from vae.explorer.cli import main as cli_main
 from vae.matching import read_patch
@@ -180,12 +182,6 @@ def test_large_json_bodies_and_foreign_host_names_are_refused(url):
     assert status == 200
 
 
-def _wav(audio: np.ndarray, rate: int) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, audio, rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
-
-
 def test_uploads_are_limited_and_must_be_wav(url):
     status, doc = call(url + "/api/match", b"\0" * (UPLOAD_LIMIT + 1), {"Content-Type": "audio/wav"})
     assert status == 413 and str(UPLOAD_LIMIT) in doc["error"]
@@ -200,7 +196,7 @@ def test_uploads_are_limited_and_must_be_wav(url):
     assert status == 422 and "not a readable WAV" in doc["error"] and "/tmp" not in doc["error"]
     status, doc = call(url + "/api/match", b"", {"Content-Type": "audio/wav"})
     assert status == 422 and "empty" in doc["error"]
-    status, doc = call(url + "/api/match", _wav(np.zeros(2000, np.float32), 4000), {"Content-Type": "audio/wav"})
+    status, doc = call(url + "/api/match", pcm_wav(np.zeros(2000, np.float32), 4000), {"Content-Type": "audio/wav"})
     assert status == 422 and "silent" in doc["error"]
 
 
@@ -225,7 +221,7 @@ def test_a_burst_of_concurrent_renders(explorer, url):
 @pytest.mark.slow
 def test_dropping_a_wav_places_its_match_on_the_map(explorer, url):
     target = explorer.renderer.render(explorer.renderer.decode(explorer.space.mu[4:5]))[0]
-    status, doc = call(url + "/api/match", _wav(target, explorer.renderer.sample_rate), {"Content-Type": "audio/wav"})
+    status, doc = call(url + "/api/match", pcm_wav(target, explorer.renderer.sample_rate), {"Content-Type": "audio/wav"})
     assert status == 200, doc
     match, sound = doc["match"], doc["sound"]
     assert match["method"].startswith("latent") and math.isfinite(match["spectral_distance"])
@@ -278,3 +274,159 @@ def test_script_serves_the_page(tiny_run):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# ---------------------------------------------------------------------------------------------- descriptors
+
+RATE = 16_000
+
+
+def _tone(freq: float, amplitude: float = 0.5, seconds: float = 1.0, rate: int = RATE) -> np.ndarray:
+    return amplitude * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)
+
+
+@pytest.mark.parametrize("freq, rate, seconds", [(440.0, 16_000, 1.0), (55.0, 16_000, 1.0), (1234.5, 44_100, 0.5),
+                                                 (261.63, 4_000, 0.1)])
+def test_a_sine_has_its_pitch_and_brightness_and_no_noisiness(freq, rate, seconds):
+    d = descriptors.describe(_tone(freq, seconds=seconds, rate=rate), rate)
+    assert d.pitch_hz[0] == pytest.approx(freq, rel=2e-3)
+    assert d.pitch_midi[0] == pytest.approx(69 + 12 * np.log2(freq / 440), abs=0.05)
+    assert d.brightness_hz[0] == pytest.approx(freq, rel=0.02)
+    assert d.noisiness[0] < 1e-3
+
+
+def test_a_sawtooth_has_its_fundamental_not_a_multiple_and_is_brighter_than_a_sine():
+    t = np.arange(RATE) / RATE
+    saw = 0.5 * (2 * ((220.0 * t) % 1) - 1)
+    d = descriptors.describe(np.stack([saw, _tone(220.0)]), RATE)
+    assert d.pitch_hz[0] == pytest.approx(220.0, rel=5e-3)
+    assert d.brightness_hz[0] > 3 * d.brightness_hz[1]
+
+
+def test_white_noise_is_noisy_and_unpitched_and_silence_is_undefined():
+    noise = np.random.default_rng(0).normal(scale=0.1, size=RATE)
+    d = descriptors.describe(np.stack([noise, np.zeros(RATE)]), RATE)
+    assert d.noisiness[0] > 0.9 and np.isnan(d.pitch_hz[0])
+    assert d.brightness_hz[0] == pytest.approx(RATE / 4, rel=0.05)   # flat spectrum: the centroid is mid-band
+    assert d.loudness_db[1] == descriptors.SILENCE_DB
+    assert np.isnan(d.pitch_hz[1]) and np.isnan(d.brightness_hz[1]) and np.isnan(d.noisiness[1])
+
+
+def test_loudness_is_rms_in_dbfs():
+    tone = _tone(300.0, amplitude=0.25)
+    quiet, loud = descriptors.loudness_db(np.stack([tone, 2 * tone]))
+    assert loud - quiet == pytest.approx(20 * np.log10(2), abs=1e-6)      # +6.02 dB for twice the amplitude
+    assert descriptors.loudness_db(_tone(300.0, amplitude=1.0))[0] == pytest.approx(-3.0103, abs=1e-3)
+
+
+def test_descriptors_refuse_what_is_not_audio():
+    with pytest.raises(ValueError, match=r"\[n, T\]"):
+        descriptors.describe(np.zeros((2, 3, 4)), RATE)
+
+
+# ---------------------------------------------------------------------------------------------- slider labels
+
+def test_sliders_are_named_after_the_descriptor_that_follows_them_above_the_threshold():
+    rng = np.random.default_rng(3)
+    n = 200
+    mu = rng.normal(size=(n, 4))
+    values = {d.name: rng.normal(size=n) for d in measures.DESCRIPTORS}
+    values["brightness"] = np.exp(mu[:, 0])                      # monotonic in z1: Spearman r = 1
+    values["loudness"] = -mu[:, 1] + 0.3 * rng.normal(size=n)    # falls with z2
+    values["pitch"][:50] = np.nan                                # unpitched points are left out, not fatal
+    values["noisiness"] = 0.6 * mu[:, 2] + rng.normal(size=n)    # a weak relation with z3
+    r3 = measures.spearman(mu[:, 2], values["noisiness"])[0]
+    labels = measures.slider_labels(mu, values, min_r=abs(r3) + 0.01)
+    assert labels[0] == {"label": "z1 · brightness ↑ (r=1.00)", "descriptor": "brightness", "r": 1.0}
+    assert labels[1]["descriptor"] == "loudness" and labels[1]["r"] < -0.9 and labels[1]["label"].startswith("z2 · loudness ↓")
+    assert labels[2] == {"label": "z3", "descriptor": None, "r": None}       # just under the threshold
+    assert labels[3]["label"] == "z4"
+    assert measures.slider_labels(mu, values, min_r=abs(r3) - 0.01)[2]["descriptor"] == "noisiness"
+    assert np.isnan(measures.spearman(mu[:5, 0], values["brightness"][:5])[0])   # too few pairs
+
+
+def test_the_map_carries_the_descriptors_of_its_training_patches(explorer, url):
+    status, doc = call(url + "/api/points")
+    assert set(doc["descriptors"]) == {d.name for d in measures.DESCRIPTORS}
+    audio = explorer.renderer.render(explorer.point_parameters[5:6])
+    expected = measures.table(audio, explorer.renderer.sample_rate)
+    for name, column in doc["descriptors"].items():
+        assert len(column) == len(explorer.space)
+        assert (column[5] is None and np.isnan(expected[name][0])) or column[5] == pytest.approx(expected[name][0], rel=1e-3)
+    status, info = call(url + "/api/info")
+    assert [s["label"] for s in info["slider_labels"]] == [s["label"] for s in explorer.slider_labels]
+    assert len(info["slider_labels"]) == explorer.latent_dim and info["slider_label_min_r"] == 0.4
+
+
+def test_a_sound_reports_the_descriptors_of_what_plays(explorer, url):
+    status, sound = call(url + "/api/decode", {"point": 2})
+    assert status == 200 and sound["origin"] == "point 2 (decoded)"
+    audio = wav_samples(call(url + sound["wav"])[1])[0]
+    expected = measures.table(audio[None], explorer.renderer.sample_rate)
+    assert sound["descriptors"]["loudness"] == pytest.approx(expected["loudness"][0], rel=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------- exports
+
+@pytest.mark.parametrize("bits, subtype", [("16", "PCM_16"), ("24", "PCM_24"), ("float", "FLOAT")])
+def test_wav_exports_at_the_runs_rate_and_length_in_each_bit_depth(explorer, url, bits, subtype):
+    status, sound = call(url + "/api/decode", {"point": 1})
+    status, data = call(f"{url}{sound['wav']}?download=1&bits={bits}")
+    assert status == 200
+    info = sf.info(io.BytesIO(data))
+    synth = explorer.run.synth_config
+    assert (info.subtype, info.samplerate, info.frames, info.channels) == (subtype, synth.sample_rate,
+                                                                            synth.buffer_size, 1)
+    audio, _ = sf.read(io.BytesIO(data), dtype="float64")
+    rendered = explorer.sound(sound["id"]).audio
+    step = {"16": 2.0 ** -15, "24": 2.0 ** -23, "float": 1e-7}[bits]
+    np.testing.assert_allclose(audio, np.clip(rendered, -1, 1), atol=step)
+
+
+def test_wav_bits_must_be_offered(url):
+    status, sound = call(url + "/api/decode", {"point": 1})
+    status, doc = call(f"{url}{sound['wav']}?bits=8")
+    assert status == 422 and "bits" in doc["error"] and "24" in doc["error"]
+
+
+# ---------------------------------------------------------------------------------------------- uploads
+
+def test_an_upload_to_a_model_that_encodes_parameters_is_a_json_422_naming_why(explorer, url):
+    target = explorer.renderer.render(explorer.point_parameters[:1])[0]
+    status, doc = call(url + "/api/encode", pcm_wav(target, explorer.renderer.sample_rate), {"Content-Type": "audio/wav"})
+    assert status == 422 and "encodes synth parameters, not sounds" in doc["error"] and "/api/match" in doc["error"]
+    status, doc = call(url + "/api/encode", b"", {"Content-Type": "audio/wav"})
+    assert status == 422 and "empty" in doc["error"]
+
+
+@pytest.fixture(scope="module")
+def hearing(tiny_timbre_run):
+    """An explorer of a run whose model hears sounds, served."""
+    explorer = Explorer.open(tiny_timbre_run, ExplorerConfig(upload_limit_bytes=UPLOAD_LIMIT), progress=False)
+    with ServerThread(create_app(explorer)) as server:
+        yield explorer, server.url
+
+
+def test_an_upload_lands_on_the_map_where_its_encoding_projects(hearing, tmp_path):
+    explorer, url = hearing
+    rate = 2 * explorer.run.synth_config.sample_rate          # another rate and length: loaded like match.py
+    t = np.arange(rate // 20) / rate                          # 0.05 s: shorter than the run, padded
+    path = tmp_path / "upload.wav"
+    path.write_bytes(pcm_wav(0.4 * np.sign(np.sin(2 * np.pi * 220 * t)), rate))
+    status, doc = call(url + "/api/encode", path.read_bytes(), {"Content-Type": "audio/wav"})
+    assert status == 200, doc
+    mu, xy = expected_upload(explorer, path)
+    np.testing.assert_allclose(doc["mu"], mu, atol=1e-5)
+    np.testing.assert_allclose(doc["xy"], xy, atol=1e-5)
+    assert doc["sound"]["xy"] == doc["xy"] and doc["sound"]["origin"] == "upload" and doc["id"] == doc["sound"]["id"]
+    assert any("padding" in note for note in doc["notes"]) and all(str(tmp_path) not in n for n in doc["notes"])
+    # the key plays the decoded encoding: jaxsynth's render of decode(mu) (the JSON's mu is rounded to 6 digits)
+    stored = explorer.sound(doc["id"]).z
+    np.testing.assert_allclose(stored, mu, atol=1e-6)
+    status, wav = call(f"{url}/api/wav/{doc['id']}.wav")
+    expected = explorer.renderer.render(explorer.renderer.decode(stored[None]))[0]
+    np.testing.assert_array_equal(wav_samples(wav)[0], expected)
+    status, info = call(url + "/api/info")
+    assert info["hears_audio"] is True
+    status, doc = call(url + "/api/encode", b"RIFF not really a wav", {"Content-Type": "audio/wav"})
+    assert status == 422 and "not a readable WAV" in doc["error"]

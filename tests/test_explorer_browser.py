@@ -1,7 +1,8 @@
 """The timbre explorer in a real browser: Debian's chromium driven by selenium through chromedriver (`make browser`
 installs both). Opens the page, counts the map's points, clicks a point and checks that the audio element holds
 jaxsynth's render of that point's decoded patch, moves a latent slider and checks the sound changes, exports the
-patch and renders it in torchsynth, and saves a screenshot in the test's tmp folder.
+patch and renders it in torchsynth, and saves a screenshot in the test's tmp folder; on a model that hears, a chosen
+WAV lands on the map at once (a marker element at the encoder's position).
 
 Without chromium it skips with the reason, except under CI=true, where it fails: CI must run it."""
 
@@ -17,7 +18,7 @@ import time
 import numpy as np
 import pytest
 
-from explorer_helpers import expected_point_audio, wav_samples
+from explorer_helpers import expected_point_audio, expected_upload, pcm_wav, wav_samples
 from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app
 from vae.matching import read_patch
 
@@ -102,6 +103,7 @@ def _player_audio(browser) -> np.ndarray:
 def test_page_plays_slides_and_exports(driver, served, tmp_path, tb):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
 
     explorer, url = served
     driver.get(url + "/")
@@ -118,10 +120,36 @@ def test_page_plays_slides_and_exports(driver, served, tmp_path, tb):
     index = 9
     x, y = driver.execute_script(f"return window.explorer.screenPosition({index})")
     ActionChains(driver).move_to_element_with_offset(canvas, int(x - width / 2), int(y - height / 2)).click().perform()
-    _wait(driver, f"return document.getElementById('player').dataset.origin === 'point {index}'", "the point's sound")
+    _wait(driver, f"return document.getElementById('player').dataset.origin === 'point {index} (decoded)'",
+          "the point's sound")
     clicked = _player_audio(driver)
     np.testing.assert_array_equal(clicked, expected_point_audio(explorer, index))
-    assert driver.find_element("id", "origin").text == f"point {index}"
+    assert driver.find_element("id", "origin").text == f"point {index} (decoded)"
+    assert "measured from this sound (what plays)" in driver.find_element("id", "sound-descriptors").text
+
+    # the player shows its real time: the clip's length once loaded, the position after playing to the end
+    seconds = explorer.run.synth_config.buffer_size_seconds
+    _wait(driver, f"return document.getElementById('player-time').textContent.endsWith('/ {seconds:.2f} s')",
+          "the player's duration")
+    driver.execute_script("const p = document.getElementById('player'); p.currentTime = 0; p.play();")
+    _wait(driver, "return document.getElementById('player').ended", "the end of the sound")
+    assert driver.find_element("id", "player-time").text == f"{seconds:.2f} / {seconds:.2f} s"
+
+    # the hover tooltip says it describes the training patch and what a click plays
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x - width / 2), int(y - height / 2)).perform()
+    tip = _wait(driver, "const t = document.getElementById('tooltip'); return !t.hidden && t.textContent",
+                "the tooltip")
+    assert "the training patch (this point's own sound)" in tip and "click plays its decoded patch" in tip
+
+    # colour by a sound descriptor: the legend is a colour bar with its unit and the measured min and max
+    Select(driver.find_element("id", "color-by")).select_by_value("sound:loudness")
+    loudness = np.asarray([v for v in explorer.descriptors["loudness"] if np.isfinite(v)])
+    for end, expected in (("legend-min", loudness.min()), ("legend-max", loudness.max())):
+        number, unit = driver.find_element("id", end).text.split()
+        assert unit == "dBFS" and float(number) == pytest.approx(expected, abs=0.51)
+    assert "loudness" in driver.find_element("id", "legend").text
+    labels = [e.text for e in driver.find_elements("css selector", "#sliders .k")]
+    assert labels == [s["label"] for s in explorer.slider_labels]
 
     # move a latent slider with the keyboard: a new sound, not the same samples
     first_id = driver.execute_script("return document.getElementById('player').dataset.soundId")
@@ -178,3 +206,38 @@ def _torchsynth_agrees(tb, params01: np.ndarray, synth, noise_seed: int, explore
     jax_voice = Voice(config, noise_seed)
     again = np.asarray(jax_voice.render(params01[None], jax_voice.noise_rows[:1]))[0]
     np.testing.assert_allclose(again, explorer_audio, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def served_hearing(tiny_timbre_run):
+    explorer = Explorer.open(tiny_timbre_run, ExplorerConfig(match_budget_s=2.0, match_starts=2), progress=False)
+    with ServerThread(create_app(explorer)) as server:
+        yield explorer, server.url
+
+
+def test_an_uploaded_wav_lands_on_the_map_at_once(driver, served_hearing, tmp_path):
+    explorer, url = served_hearing
+    rate = explorer.run.synth_config.sample_rate
+    t = np.arange(explorer.run.synth_config.buffer_size) / rate
+    path = tmp_path / "uploaded.wav"
+    path.write_bytes(pcm_wav(0.3 * np.sin(2 * np.pi * 330 * t) * np.exp(-4 * t), rate))
+    driver.get(url + "/")
+    _wait(driver, "return document.body.dataset.ready", "the map to load")
+    assert driver.find_element("id", "upload-marker").get_attribute("hidden")
+    driver.execute_script("document.getElementById('match-file').hidden = false")   # as if chosen with the button
+    driver.find_element("id", "match-file").send_keys(str(path))
+    xy = _wait(driver, "const u = window.explorer.state.upload; return u && u.xy", "the upload's position")
+    _, expected_xy = expected_upload(explorer, path)
+    np.testing.assert_allclose(xy, expected_xy, atol=1e-5)
+    marker = driver.find_element("id", "upload-marker")
+    assert marker.is_displayed()
+    centre = driver.execute_script("""
+        const m = document.getElementById('upload-marker').getBoundingClientRect();
+        const c = document.getElementById('map').getBoundingClientRect();
+        return [m.left + m.width / 2 - c.left, m.top + m.height / 2 - c.top];""")
+    assert centre == pytest.approx(driver.execute_script("return window.explorer.screenOf(arguments[0])", xy), abs=1.0)
+    _wait(driver, "return document.getElementById('player').dataset.soundId === window.explorer.state.upload.id",
+          "the upload's decoded sound")
+    # then sound matching refines it (the slower route); the marker stays where the encoder put it
+    _wait(driver, "return window.explorer.state.match !== null", "the match", timeout=180)
+    assert driver.find_element("id", "upload-marker").is_displayed()

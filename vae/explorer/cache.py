@@ -21,7 +21,7 @@ class Sound:
       audio: [buffer_size] float32 samples at the renderer's sample rate.
       z: [latent] the latent vector it was decoded from (a match's: its encoding).
       xy: [2] its place on the map.
-      origin: how it was made (e.g. 'point 12', 'map (0.3, 1.2)', 'latent', 'path 3/8', 'match').
+      origin: how it was made (e.g. 'point 12 (decoded)', 'map (0.3, 1.2)', 'latent', 'path 3/8', 'match', 'upload').
     """
 
     id: str

@@ -24,6 +24,9 @@ class ExplorerConfig:
       upload_limit_bytes: largest WAV accepted by /api/match (HTTP 413 above).
       match_budget_s: seconds of sound matching per dropped WAV (compilation included).
       match_starts: starts of the latent matching method, descended as one batch.
+      slider_label_min_r: smallest |Spearman r| between a latent dimension and a sound descriptor over the
+        map's points for the slider to be named after it (0.4: a moderate monotonic relation; weaker ones
+        would name sliders after noise).
     """
 
     points: Optional[int] = None
@@ -38,6 +41,7 @@ class ExplorerConfig:
     upload_limit_bytes: int = 8 * 1024 * 1024
     match_budget_s: float = 15.0
     match_starts: int = 16
+    slider_label_min_r: float = 0.4
 
     def __post_init__(self):
         for name in ("default_points", "neighbours", "path_steps_max", "cache_size", "render_workers", "max_pending",
@@ -46,5 +50,7 @@ class ExplorerConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.points is not None and self.points < 5:
             raise ValueError(f"points must be >= 5 (UMAP and DBSCAN need a few), got {self.points}")
+        if not 0 <= self.slider_label_min_r <= 1:
+            raise ValueError(f"slider_label_min_r must be in [0, 1], got {self.slider_label_min_r}")
         if not self.latent_limit > 0 or not self.match_budget_s > 0:
             raise ValueError("latent_limit and match_budget_s must be > 0")

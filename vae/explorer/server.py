@@ -2,20 +2,22 @@
 
     GET  /                          the page (static/index.html)
     GET  /static/{file}             the page's script and style (no other files are served)
-    GET  /api/info                  the run, sample rate, latent size, slider ranges, limits
+    GET  /api/info                  the run, sample rate, latent size, slider ranges and names, descriptors, limits
     GET  /api/points                map points: index, x, y, cluster, main parameters; parameter columns
     GET  /api/sound/{index}.wav     map point `index`'s decoded patch as WAV (?source=original: the training patch)
     POST /api/decode                {"z": [latent]} | {"xy": [x, y]} | {"point": index} -> a sound (JSON, see below)
     POST /api/path                  {"a": z, "b": z, "steps": n} -> {"sounds": [n sounds from a to b]}
-    GET  /api/wav/{id}.wav          a decoded sound's WAV (32-bit float, the samples as rendered)
+    GET  /api/wav/{id}.wav          a decoded sound's WAV (32-bit float, the samples as rendered; ?bits=16|24: PCM)
     GET  /api/export/{id}.json      its patch.json (sound-matching format, `vae.matching.patch`), as a download
     POST /api/match                 a WAV file as the body -> sound matching -> {"sound": ..., "match": {...}}
+    POST /api/encode                a WAV file as the body -> encoded by a model that hears, at once ->
+                                    {"xy", "mu", "id", "sound", "notes"} (422 for a model that encodes parameters)
 
-A sound is {"id", "wav", "patch", "z", "xy", "origin", "main", "parameters"}. Every error is JSON
+A sound is {"id", "wav", "patch", "z", "xy", "origin", "main", "parameters", "descriptors"}. Every error is JSON
 {"error": message} with a 4xx status (503 when too many renders are waiting); JSON bodies are limited to
 64 KiB, uploads to `upload_limit_bytes`; a server on loopback answers only Host headers naming loopback. Decoding and rendering
 run in worker threads (`render_workers` at once, at most `max_pending` waiting), never on the event loop.
-A POST must carry its Content-Type (application/json; audio/wav for /api/match) and, when the browser sends an
+A POST must carry its Content-Type (application/json; audio/wav for /api/match and /api/encode) and, when the browser sends an
 Origin, the page's own: another site's page cannot make the server render or match (no "simple" cross-site
 request passes), with 415 and 403 otherwise.
 """
@@ -28,6 +30,7 @@ import socket
 from pathlib import Path
 
 import anyio
+import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -36,6 +39,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from vae.explorer import requests as rq
+from vae.explorer.sound import WAV_SUBTYPES
 from vae.explorer.state import Explorer
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -121,6 +125,15 @@ async def _json_body(request: Request) -> dict:
     return rq.body_object(body)
 
 
+async def _wav_body(request: Request, limit: int) -> bytes:
+    """An uploaded WAV file's bytes (a WAV Content-Type, the raw body, at most `limit` bytes, not empty)."""
+    _check_post(request, WAV_TYPES)
+    data = await _read_limited(request, limit)
+    if not data:
+        raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
+    return data
+
+
 def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAPI:
     """The app serving `explorer` (see the module doc for the routes).
 
@@ -199,10 +212,12 @@ def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPB
         return {"sounds": [explorer.describe(s) for s in sounds]}
 
     @app.get("/api/wav/{key}.wav")
-    async def wav(key: str, download: bool = False):
+    async def wav(key: str, download: bool = False, bits: str = "float"):
         sound = explorer.sound(rq.sound_key(key))
+        if bits not in WAV_SUBTYPES:
+            raise rq.RequestError(422, f"bits must be one of {', '.join(WAV_SUBTYPES)}, got {bits!r:.20}")
         headers = {"Content-Disposition": f'attachment; filename="explorer-{sound.id}.wav"'} if download else {}
-        return Response(explorer.wav(sound), media_type=WAV_TYPE, headers=headers)
+        return Response(explorer.wav(sound, bits), media_type=WAV_TYPE, headers=headers)
 
     @app.get("/api/export/{key}.json")
     async def export(key: str):
@@ -212,15 +227,20 @@ def create_app(explorer: Explorer, allowed_hosts: tuple[str, ...] | None = LOOPB
 
     @app.post("/api/match")
     async def match(request: Request):
-        _check_post(request, WAV_TYPES)
-        wav_data = await _read_limited(request, cfg.upload_limit_bytes)
-        if not wav_data:
-            raise rq.RequestError(422, "the upload is empty; send a WAV file as the request body")
+        wav_data = await _wav_body(request, cfg.upload_limit_bytes)
         if match_lock.locked():
             raise rq.RequestError(409, "a match is already running; wait for it to finish")
         async with match_lock:
             sound, numbers = await anyio.to_thread.run_sync(explorer.match, wav_data)
         rq.check_finite(sound.audio, numbers.get("spectral_distance"), "the match of the uploaded file")
         return {"sound": explorer.describe(sound), "match": numbers}
+
+    @app.post("/api/encode")
+    async def encode(request: Request):
+        wav_data = await _wav_body(request, cfg.upload_limit_bytes)
+        sound, notes = await gate.run(explorer.encode_upload, wav_data)
+        rq.check_finite(sound.audio, None, "the decoded encoding of the uploaded file")
+        return {"xy": sound.xy.astype(np.float64).tolist(), "mu": np.round(sound.z.astype(np.float64), 6).tolist(),
+                "id": sound.id, "sound": explorer.describe(sound), "notes": notes}
 
     return app

@@ -76,11 +76,21 @@ class Renderer:
             self.render(self.decode(rows))
 
 
-def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
-    """Mono audio [T] -> a 32-bit float WAV file's bytes (samples exactly as rendered, no clipping or scaling)."""
+# WAV sample formats offered (the `bits` of /api/wav) -> libsndfile subtypes. "float": the samples exactly as
+# rendered (what the page draws); 16 and 24: integer PCM for any audio program, clipped to [-1, 1].
+WAV_SUBTYPES = {"float": "FLOAT", "16": "PCM_16", "24": "PCM_24"}
+
+
+def wav_bytes(audio: np.ndarray, sample_rate: int, bits: str = "float") -> bytes:
+    """Mono audio [T] -> a WAV file's bytes in the sample format `bits` (a key of WAV_SUBTYPES): 32-bit float
+    as rendered (no clipping or scaling), or 16/24-bit PCM clipped to full scale."""
     audio = np.asarray(audio, np.float32)
     if audio.ndim != 1 or audio.size == 0:
         raise ValueError(f"need a non-empty mono clip [T], got shape {audio.shape}")
+    if bits not in WAV_SUBTYPES:
+        raise ValueError(f"bits must be one of {sorted(WAV_SUBTYPES)}, got {bits!r:.20}")
+    if bits != "float":
+        audio = np.clip(audio, -1.0, 1.0)
     buffer = io.BytesIO()
-    sf.write(buffer, audio, int(sample_rate), format="WAV", subtype="FLOAT")
+    sf.write(buffer, audio, int(sample_rate), format="WAV", subtype=WAV_SUBTYPES[bits])
     return buffer.getvalue()

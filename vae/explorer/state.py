@@ -17,11 +17,11 @@ import numpy as np
 
 from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import run as run_lib
-from vae.explorer import patches, space
+from vae.explorer import measures, patches, space
 from vae.explorer.cache import Sound, SoundCache, sound_id
 from vae.explorer.config import ExplorerConfig
 from vae.explorer.requests import RequestError
-from vae.explorer.sound import Renderer, wav_bytes
+from vae.explorer.sound import WAV_SUBTYPES, Renderer, wav_bytes
 
 INVERSION = ("k-nearest-neighbour inverse: a map position becomes the inverse-distance-weighted mean of the "
              "latents of its {k} nearest map points (UMAP itself has no inverse)")
@@ -36,7 +36,9 @@ class Explorer:
       space: the map (training latents, 2-D positions, clusters).
       renderer: decode + render; cache: rendered sounds by id.
       point_parameters: [n, 78] the map points' training patches, all parameters in [0, 1].
-      warm_seconds: how long loading the map and compiling took.
+      descriptors: {name: [n]} sound descriptors of the points' rendered training patches (`measures`).
+      slider_labels: per latent dimension, the descriptor it moves most (`measures.slider_labels`).
+      warm_seconds: how long loading the map, compiling and measuring took.
     """
 
     run: run_lib.LoadedRun
@@ -45,19 +47,25 @@ class Explorer:
     renderer: Renderer
     cache: SoundCache
     point_parameters: np.ndarray
+    descriptors: dict
+    slider_labels: list
     warm_seconds: float
 
     @classmethod
     def open(cls, run_dir: str | Path, config: ExplorerConfig = ExplorerConfig(), which: str = "best",
              synth: SynthConfig | None = None, progress: bool = True) -> "Explorer":
-        """Loads RUN_DIR's `which` checkpoint, its map and a warmed renderer (synth: the run's unless given)."""
+        """Loads RUN_DIR's `which` checkpoint, its map, a warmed renderer (synth: the run's unless given) and the
+        sound descriptors of the map's training patches (rendered in batches, with a progress bar)."""
         t0 = time.perf_counter()
         run = run_lib.load_run(run_dir, which)
         latent_map = space.load_map(run, config.points, config.default_points, config.seed, progress)
         renderer = Renderer.create(run, config.path_steps_max, synth)
         renderer.warm()
         full = np.asarray(run.subset.expand(latent_map.x), np.float32)
-        return cls(run, config, latent_map, renderer, SoundCache(config.cache_size), full, time.perf_counter() - t0)
+        values = measures.of_patches(renderer.render, full, renderer.sample_rate, renderer.batch, progress)
+        labels = measures.slider_labels(latent_map.mu, values, config.slider_label_min_r)
+        return cls(run, config, latent_map, renderer, SoundCache(config.cache_size), full, values, labels,
+                   time.perf_counter() - t0)
 
     # ------------------------------------------------------------------ what the page shows
 
@@ -79,11 +87,15 @@ class Explorer:
             "inversion": INVERSION.format(k=self.config.neighbours), "path_steps_max": self.config.path_steps_max,
             "upload_limit_bytes": self.config.upload_limit_bytes, "match_budget_s": self.config.match_budget_s,
             "free_parameters": list(self.run.subset.names),
+            "descriptors": [{"name": d.name, "label": d.label, "unit": d.unit} for d in measures.DESCRIPTORS],
+            "slider_labels": self.slider_labels, "slider_label_min_r": self.config.slider_label_min_r,
+            "hears_audio": run_lib.hears_audio(self.run), "wav_bits": list(WAV_SUBTYPES),
         }
 
     def points(self) -> dict:
         """The map (GET /api/points): points with index, x, y, cluster and main parameters; the free
-        parameters' values in [0, 1] by name, for coloring, and each one's physical value at 0 and at 1."""
+        parameters' values in [0, 1] by name, for coloring, and each one's physical value at 0 and at 1; the
+        sound descriptors of each point's training patch (None where undefined, e.g. the pitch of noise)."""
         xy, labels = self.space.xy, self.space.labels
         main = patches.main_parameters(self.point_parameters)
         ends = patches.physical(np.stack([np.zeros(N_PARAMETERS), np.ones(N_PARAMETERS)]))  # [2, 78] at 0 and 1
@@ -94,14 +106,18 @@ class Explorer:
             "parameters": {name: np.round(self.space.x[:, c], 4).tolist() for c, name in enumerate(self.run.subset.names)},
             "parameter_ends": {name: [float(f"{v:.4g}") for v in ends[:, i]]
                                for i, name in zip(self.run.subset.free_index, self.run.subset.names)},
+            "descriptors": measures.as_json(self.descriptors),
         }
 
     def describe(self, sound: Sound) -> dict:
-        """A sound as JSON: its URLs, latent, map position, main and all parameters."""
+        """A sound as JSON: its URLs, latent, map position, main and all parameters, and the sound descriptors
+        of its own audio (what plays, not the map point's training patch)."""
         return {"id": sound.id, "wav": f"/api/wav/{sound.id}.wav", "patch": f"/api/export/{sound.id}.json",
                 "z": np.round(sound.z.astype(np.float64), 6).tolist(), "xy": sound.xy.astype(np.float64).tolist(),
                 "origin": sound.origin, "main": patches.main_parameters(sound.full01[None])[0],
-                "parameters": patches.all_parameters(sound.full01)}
+                "parameters": patches.all_parameters(sound.full01),
+                "descriptors": {k: v[0] for k, v in measures.as_json(
+                    measures.table(sound.audio[None], self.renderer.sample_rate)).items()}}
 
     # ------------------------------------------------------------------ making sounds
 
@@ -117,7 +133,8 @@ class Explorer:
 
     def point_sound(self, index: int) -> Sound:
         """Map point `index`: its latent (the training patch's encoder mean) decoded and rendered."""
-        return self._decoded(self.space.mu[index:index + 1], self.space.xy[index:index + 1], [f"point {index}"])[0]
+        return self._decoded(self.space.mu[index:index + 1], self.space.xy[index:index + 1],
+                             [f"point {index} (decoded)"])[0]
 
     def original_sound(self, index: int) -> Sound:
         """Map point `index`'s training patch itself, rendered (what the encoder saw)."""
@@ -149,8 +166,9 @@ class Explorer:
             raise RequestError(404, f"sound {key} is not (or no longer) rendered; decode it again with /api/decode")
         return found
 
-    def wav(self, sound: Sound) -> bytes:
-        return wav_bytes(sound.audio, self.renderer.sample_rate)
+    def wav(self, sound: Sound, bits: str = "float") -> bytes:
+        """The sound as a WAV at the renderer's rate and length; `bits` a key of `sound.WAV_SUBTYPES`."""
+        return wav_bytes(sound.audio, self.renderer.sample_rate, bits)
 
     def patch_document(self, sound: Sound) -> dict:
         """The sound-matching patch.json document (`vae.matching.patch`) of a sound, with its latent."""
@@ -162,23 +180,28 @@ class Explorer:
 
     # ------------------------------------------------------------------ sound matching
 
+    def encode_upload(self, wav: bytes) -> tuple[Sound, list[str]]:
+        """An uploaded WAV placed on the map at once: loaded like scripts/match.py (`load_target`, at the run's
+        rate and length), encoded by the run's model (`vae.run.encode_audio`), placed by `space.project`; the
+        encoding decoded and rendered. RequestError(422) for an unusable WAV or a run whose model encodes
+        parameters, not sounds. Returns the sound and the loader's notes (resampled, trimmed, ...)."""
+        if not run_lib.hears_audio(self.run):
+            raise RequestError(422, f"this run's model encodes synth parameters, not sounds, so a WAV cannot be "
+                                    f"placed on its map at once ({self.run.run_dir}); use sound matching "
+                                    "(POST /api/match), or explore a model that hears (--objective timbre)")
+        target, notes = _load_upload(wav, self.run.synth_config)
+        mu = np.asarray(run_lib.encode_audio(self.run, target[None])[0], np.float32)
+        xy = space.project(self.space, mu, self.config.neighbours)
+        return self._decoded(mu, xy, ["upload"])[0], notes
+
     def match(self, wav: bytes) -> tuple[Sound, dict]:
         """Sound matching of an uploaded WAV (`vae.matching.latent`, `match_budget_s` seconds, through the run's
         decoder): the matched patch rendered, its encoding placed on the map, and the matching's numbers.
         RequestError(422) when the file is not a usable WAV."""
-        from vae.matching import Problem, TargetError, latent, load_target
+        from vae.matching import Problem, latent
 
         synth = self.renderer.voice.config
-        with tempfile.TemporaryDirectory(prefix="explorer-match-") as folder:
-            path = Path(folder) / "upload.wav"
-            path.write_bytes(wav)
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    target = load_target(path, synth)
-            except TargetError as err:
-                raise RequestError(422, _uploaded(str(err), path)) from None
-        notes = [_uploaded(str(w.message), path) for w in caught]
+        target, notes = _load_upload(wav, synth)
         problem = Problem.create(synth, subset=self.run.subset)
         result = latent(problem, target, self.run, self.config.match_starts, self.config.match_budget_s)
         full = np.asarray(result.params01, np.float32)
@@ -187,6 +210,23 @@ class Explorer:
         sound = self._store(full, self.renderer.render(full[None])[0], z[0], xy[0], "match")
         return sound, {"method": result.method, "spectral_distance": float(result.distance),
                        "renders": int(result.renders), "seconds": round(float(result.seconds), 2), "notes": notes}
+
+
+def _load_upload(wav: bytes, synth: SynthConfig) -> tuple[np.ndarray, list[str]]:
+    """WAV bytes -> (mono float32 [buffer_size] at synth's rate, the loader's warnings), loaded like
+    scripts/match.py (`vae.matching.load_target`); RequestError(422) when it is not a usable WAV."""
+    from vae.matching import TargetError, load_target
+
+    with tempfile.TemporaryDirectory(prefix="explorer-upload-") as folder:
+        path = Path(folder) / "upload.wav"
+        path.write_bytes(wav)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                target = load_target(path, synth)
+        except TargetError as err:
+            raise RequestError(422, _uploaded(str(err), path)) from None
+    return np.asarray(target, np.float32), [_uploaded(str(w.message), path) for w in caught]
 
 
 def _uploaded(message: str, path: Path) -> str:

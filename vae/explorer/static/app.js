@@ -9,13 +9,16 @@ const NOISE_COLOR = "#4a5260";
 // Viridis-like ramp for parameter values in [0, 1].
 const RAMP = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
 
+const NO_VALUE_COLOR = "#3a404c";   // points whose descriptor is undefined (the pitch of noise, silence)
+
 const state = {
-  info: null, points: [], parameters: {}, colorBy: "cluster",
+  info: null, points: [], parameters: {}, descriptors: {}, colorBy: "cluster",
   view: { scale: 1, dx: 0, dy: 0 }, bounds: null,
   current: null,      // the sound playing: the JSON of /api/decode
   walk: [],           // sounds of the last path
   walkIndex: -1,
   match: null,        // the last matched sound
+  upload: null,       // the last upload placed by the encoder: the JSON of /api/encode
   hover: -1, pathMode: false, busy: 0,
   sliderPending: null, sliderInFlight: false,
 };
@@ -101,13 +104,29 @@ function ramp(t) {
 
 function hex(color) { return [1, 3, 5].map((k) => parseInt(color.slice(k, k + 2), 16)); }
 
+// The colouring chosen: {values, lo, hi, title, unit} (a descriptor's finite range, or a parameter's [0, 1]).
+function colouring() {
+  const name = state.colorBy;
+  if (name.startsWith("sound:")) {
+    const d = state.info.descriptors.find((x) => x.name === name.slice(6));
+    const values = state.descriptors[d.name], finite = values.filter((v) => v !== null);
+    return { values, lo: Math.min(...finite), hi: Math.max(...finite), unit: d.unit,
+      title: `${d.label} of each training patch's sound`, missing: values.length - finite.length };
+  }
+  const [lo, hi] = state.parameterEnds[name];
+  return { values: state.parameters[name], lo: 0, hi: 1, ends: [lo, hi], unit: "", title: `${name} (synth parameter)`, missing: 0 };
+}
+
 function pointColor(i) {
   if (state.colorBy === "cluster") {
     const c = state.points[i].cluster;
     return c < 0 ? NOISE_COLOR : CLUSTER_COLORS[c % CLUSTER_COLORS.length];
   }
-  return ramp(state.parameters[state.colorBy][i]);
+  const c = state.colour, v = c.values[i];
+  return v === null ? NO_VALUE_COLOR : ramp(c.hi > c.lo ? (v - c.lo) / (c.hi - c.lo) : 0.5);
 }
+
+const fmt = (v) => (v === null || v === undefined ? "–" : Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)));
 
 function drawLegend() {
   const el = $("legend");
@@ -121,10 +140,21 @@ function drawLegend() {
       (ids.length > shown.length + (counts.has(-1) ? 1 : 0) ? "<div>…</div>" : "") +
       (counts.has(-1) ? `<div class="row"><span class="sw" style="background:${NOISE_COLOR}"></span>noise · ${counts.get(-1)}</div>` : "");
   } else {
-    const [lo, hi] = state.parameterEnds[state.colorBy];
-    el.innerHTML = `<div>${state.colorBy}</div><div class="bar" style="background:linear-gradient(90deg,${RAMP.join(",")})"></div>` +
-      `<div class="ends"><span>${lo}</span><span>${hi}</span></div>`;
+    const c = state.colour, unit = c.unit ? ` ${c.unit}` : "";
+    const [lo, hi] = c.ends || [fmt(c.lo) + unit, fmt(c.hi) + unit];
+    el.innerHTML = `<div class="legend-title">${c.title}</div>` +
+      `<div class="bar" style="background:linear-gradient(90deg,${RAMP.join(",")})"></div>` +
+      `<div class="ends"><span id="legend-min">${lo}</span><span id="legend-max">${hi}</span></div>` +
+      (c.missing ? `<div class="row"><span class="sw" style="background:${NO_VALUE_COLOR}"></span>no value · ${c.missing}</div>` : "");
   }
+}
+
+function setColorBy(name) {
+  state.colorBy = name;
+  $("color-by").value = name;
+  state.colour = name === "cluster" ? null : colouring();
+  drawLegend();
+  draw();
 }
 
 // ------------------------------------------------------------------ drawing
@@ -184,6 +214,7 @@ function draw() {
     });
   }
   if (state.match) marker(state.match.xy[0], state.match.xy[1], "#ff6bd5", 11, "star");
+  placeUploadMarker();
   if (state.hover >= 0) { const p = state.points[state.hover]; marker(p.x, p.y, "#ffffff", 7); }
   if (state.current) marker(state.current.xy[0], state.current.xy[1], "#ffb454", 9);
 }
@@ -229,18 +260,44 @@ function wavSamples(buffer) {
 
 // ------------------------------------------------------------------ sounds
 
-function showSound(sound) {
+const NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+
+// One descriptor's value as a person reads it: the pitch as MIDI, note name and Hz, the others in their unit.
+function descriptorText(name, value) {
+  if (value === null || value === undefined) return name === "pitch" ? "none (unpitched or silent)" : "–";
+  if (name === "pitch") {
+    const m = Math.round(value);
+    return `${value.toFixed(1)} MIDI (${NOTE_NAMES[((m % 12) + 12) % 12]}${Math.floor(m / 12) - 1}, ${fmt(440 * 2 ** ((value - 69) / 12))} Hz)`;
+  }
+  const unit = state.info.descriptors.find((d) => d.name === name).unit;
+  return `${fmt(value)} ${unit}`;
+}
+
+function descriptorRows(values, cls = "k") {
+  return state.info.descriptors.map((d) => `<span class="${cls}">${d.name}</span> ${descriptorText(d.name, values[d.name])}`);
+}
+
+function showDescriptors(values, what) {
+  $("sound-descriptors").innerHTML = `<div class="sub">${what}</div>` + descriptorRows(values).join("<br>");
+}
+
+function wavHref(sound) { return `${sound.wav}?download=1&bits=${$("wav-bits").value}`; }
+
+// Shows a sound in the side panel (origin, what it measures, parameters, export links); `sliders`: move the
+// sliders to its latent (not while the sliders themselves made it).
+function showSound(sound, { origin = sound.origin, sliders = true } = {}) {
   state.current = sound;
-  $("origin").textContent = sound.origin;
+  $("origin").textContent = origin;
+  showDescriptors(sound.descriptors, "measured from this sound (what plays):");
   $("main-params").innerHTML = Object.entries(sound.main).map(([k, v]) =>
     `<span class="k">${k}</span><span class="v">${v}</span>`).join("");
   const json = $("export-json"), wav = $("export-wav");
   json.href = sound.patch; json.classList.remove("disabled");
   json.download = `patch-${sound.id}.json`;
-  wav.href = `${sound.wav}?download=1`; wav.classList.remove("disabled");
+  wav.href = wavHref(sound); wav.classList.remove("disabled");
   wav.download = `explorer-${sound.id}.wav`;
   $("replay").disabled = false;
-  setSliders(sound.z);
+  if (sliders) setSliders(sound.z);
   draw();
 }
 
@@ -296,6 +353,14 @@ async function walkTo(target) {
   }
 }
 
+// The player's real time, "0.42 / 1.00 s", redrawn every frame while it plays (timeupdate alone is ~4 per second).
+function showTime() {
+  const player = $("player"), duration = Number.isFinite(player.duration) ? player.duration : 0;
+  $("player-time").textContent = `${player.currentTime.toFixed(2)} / ${duration.toFixed(2)} s`;
+  if (!player.paused && !player.ended) requestAnimationFrame(showTime);
+}
+["play", "timeupdate", "seeked", "loadedmetadata", "ended", "pause"].forEach((name) => $("player").addEventListener(name, showTime));
+
 function ended(player, seconds) {
   return new Promise((resolve) => {
     const done = () => { player.removeEventListener("ended", done); clearTimeout(timer); resolve(); };
@@ -311,7 +376,10 @@ function buildSliders() {
   el.innerHTML = "";
   for (let i = 0; i < info.latent_dim; i++) {
     const label = document.createElement("span"), input = document.createElement("input"), value = document.createElement("span");
-    label.className = "k"; label.textContent = `z${i + 1}`;
+    const named = info.slider_labels[i];
+    label.className = "k"; label.textContent = named.label;
+    label.title = named.descriptor ? `moving z${i + 1} up moves ${named.descriptor} ${named.r > 0 ? "up" : "down"} most ` +
+      `(Spearman r = ${named.r} over the map's points)` : `no sound descriptor follows z${i + 1} with |r| >= ${info.slider_label_min_r}`;
     value.className = "v"; value.textContent = "0.00";
     Object.assign(input, { type: "range", min: info.slider_min[i], max: info.slider_max[i], step: 0.01, value: 0 });
     input.id = `z${i}`;
@@ -344,19 +412,50 @@ async function sendSliders() {
   const t0 = performance.now();
   try {
     const sound = await post("/api/decode", { z });
-    state.current = sound;
-    $("origin").textContent = "latent sliders";
-    $("main-params").innerHTML = Object.entries(sound.main).map(([k, v]) =>
-      `<span class="k">${k}</span><span class="v">${v}</span>`).join("");
-    for (const [id, href] of [["export-json", sound.patch], ["export-wav", `${sound.wav}?download=1`]]) $(id).href = href;
+    showSound(sound, { origin: "latent sliders", sliders: false });
     await play(sound);
     setStatus(`latent sliders: ${Math.round(performance.now() - t0)} ms to sound`);
-    draw();
   } catch (err) {
     setStatus(err.message, true);
   }
   state.sliderInFlight = false;
   if (state.sliderPending) sendSliders();
+}
+
+// ------------------------------------------------------------------ uploads
+
+// The upload's marker: an element over the canvas at the encoder's map position (kept there on zoom and pan).
+function placeUploadMarker() {
+  const el = $("upload-marker");
+  if (!state.upload) { el.hidden = true; return; }
+  const [sx, sy] = toScreen(state.upload.xy[0], state.upload.xy[1]);
+  el.style.left = `${sx}px`;
+  el.style.top = `${sy}px`;
+  el.hidden = false;
+}
+
+// A dropped or chosen WAV: placed on the map at once by a model that hears (POST /api/encode), then refined
+// by sound matching (POST /api/match, slower); a model that encodes parameters only matches.
+async function uploadFile(file) {
+  if (!file) return;
+  if (file.size > state.info.upload_limit_bytes) {
+    setStatus(`${file.name} is ${file.size} bytes; the limit is ${state.info.upload_limit_bytes}`, true);
+    return;
+  }
+  if (state.info.hears_audio) {
+    try {
+      const placed = await api("/api/encode", { method: "POST", headers: { "Content-Type": "audio/wav" }, body: file });
+      state.upload = placed;
+      $("upload-marker").title = `${file.name}: where the encoder puts it (its decoded patch plays)`;
+      showSound(placed.sound, { origin: `upload ${file.name} (decoded)` });
+      await play(placed.sound);
+      setStatus(`${file.name}: placed by the encoder (the ring marks it); refining by sound matching…`);
+    } catch (err) {
+      setStatus(`${file.name}: ${err.message}`, true);
+      return;
+    }
+  }
+  await matchFile(file);
 }
 
 // ------------------------------------------------------------------ matching
@@ -388,9 +487,15 @@ async function matchFile(file) {
 function tooltip(i, px, py) {
   const tip = $("tooltip");
   if (i < 0) { tip.hidden = true; return; }
-  const p = state.points[i];
+  const p = state.points[i], values = {};
+  state.info.descriptors.forEach((d) => { values[d.name] = state.descriptors[d.name][i]; });
+  const clicks = $("play-original").checked ? "this training patch" : "its decoded patch (the model's reconstruction)";
   tip.innerHTML = `<b>point ${p.index}</b> · ${p.cluster < 0 ? "noise" : "cluster " + p.cluster}<br>` +
-    Object.entries(p.main).map(([k, v]) => `<span class="k">${k}</span> ${v}`).join("<br>");
+    `<div class="tip-head">the training patch (this point's own sound), measured:</div>` +
+    descriptorRows(values).join("<br>") +
+    `<div class="tip-head">its synth parameters (as set):</div>` +
+    Object.entries(p.main).map(([k, v]) => `<span class="k">${k}</span> ${v}`).join("<br>") +
+    `<div class="tip-foot">click plays ${clicks}</div>`;
   tip.hidden = false;
   const rect = canvas.getBoundingClientRect();
   tip.style.left = `${Math.min(px + 14, rect.width - tip.offsetWidth - 6)}px`;
@@ -460,6 +565,9 @@ async function playOriginal(i) {
     player.src = URL.createObjectURL(new Blob([buffer], { type: "audio/wav" }));
     player.dataset.origin = `point ${i} (training patch)`;
     $("origin").textContent = player.dataset.origin;
+    const values = {};
+    state.info.descriptors.forEach((d) => { values[d.name] = state.descriptors[d.name][i]; });
+    showDescriptors(values, "measured from this sound (the training patch):");
     player.play().catch(() => {});
     setStatus(`training patch of point ${i} (before encoding)`);
   } catch (err) {
@@ -474,16 +582,17 @@ const wrap = canvas.parentElement;
 ["dragleave", "drop"].forEach((name) => wrap.addEventListener(name, (e) => {
   e.preventDefault(); wrap.classList.remove("dragover"); $("drop-hint").hidden = true;
 }));
-wrap.addEventListener("drop", (e) => matchFile(e.dataTransfer.files[0]));
+wrap.addEventListener("drop", (e) => uploadFile(e.dataTransfer.files[0]));
 $("match-button").addEventListener("click", () => $("match-file").click());
-$("match-file").addEventListener("change", (e) => { matchFile(e.target.files[0]); e.target.value = ""; });
+$("match-file").addEventListener("change", (e) => { uploadFile(e.target.files[0]); e.target.value = ""; });
+$("wav-bits").addEventListener("change", () => { if (state.current) $("export-wav").href = wavHref(state.current); });
 $("path-mode").addEventListener("click", () => {
   state.pathMode = !state.pathMode;
   $("path-mode").classList.toggle("active", state.pathMode);
   setStatus(state.pathMode ? "click where the path ends" : "");
 });
 $("replay").addEventListener("click", () => { const p = $("player"); p.currentTime = 0; p.play(); });
-$("color-by").addEventListener("change", (e) => { state.colorBy = e.target.value; drawLegend(); draw(); });
+$("color-by").addEventListener("change", (e) => setColorBy(e.target.value));
 window.addEventListener("resize", resize);
 
 // ------------------------------------------------------------------ start
@@ -495,29 +604,41 @@ async function start() {
     state.points = map.points;
     state.parameters = map.parameters;
     state.parameterEnds = map.parameter_ends;
+    state.descriptors = map.descriptors;
     $("run-info").textContent = `${info.case || info.run} · ${info.checkpoint} checkpoint (step ${info.step}) · ` +
       `${info.sample_rate} Hz × ${info.seconds} s · ${info.latent_dim}-D latent`;
     $("point-count").textContent = `${map.points.length} points · ${map.n_clusters} clusters · map from ${info.map_source === "evaluation" ? "the evaluation" : "this server"}`;
     $("point-count").dataset.n = map.points.length;
-    $("inversion").textContent = `Each dot is a training patch, encoded and placed by UMAP; colors are DBSCAN clusters ` +
-      `of the map. Clicking a dot plays its decoded patch. Clicking empty space uses a ${info.inversion}. Paths walk ` +
-      `the straight line between two latents; sliders edit the selected latent directly.`;
+    $("inversion").textContent = `Each dot is a training patch, encoded and placed by UMAP; colours are DBSCAN clusters ` +
+      `of the map, or a sound descriptor measured from each training patch's render (pitch by autocorrelation, ` +
+      `loudness as RMS, brightness as spectral centroid, noisiness as spectral flatness in dB, 0 dB for white noise), ` +
+      `or a synth parameter. ` +
+      `Hovering describes the training patch; clicking a dot plays its decoded patch (tick "original patch" to play ` +
+      `the training patch). Sliders are named after the descriptor that follows them most (|Spearman r| >= ` +
+      `${info.slider_label_min_r}). A WAV dropped on the map lands where the encoder puts it` +
+      `${info.hears_audio ? "" : " (not with this run: its model encodes parameters, so drops are only matched)"}. ` +
+      `Clicking empty space uses a ${info.inversion}. Paths walk the straight line between two latents; sliders ` +
+      `edit the selected latent directly.`;
     $("path-steps").max = info.path_steps_max;
     const select = $("color-by");
-    Object.keys(map.parameters).forEach((name) => {
-      const option = document.createElement("option");
-      option.value = name; option.textContent = name;
-      select.append(option);
-    });
-    // A map that DBSCAN leaves mostly unclustered (the thesis's eps on a smooth latent space) reads better by pitch.
-    const noise = map.points.filter((p) => p.cluster < 0).length;
-    if (noise > map.points.length / 2 && "keyboard/midi_f0" in map.parameters) {
-      state.colorBy = "keyboard/midi_f0";
-      select.value = state.colorBy;
-    }
+    const group = (label, options) => {
+      const el = document.createElement("optgroup");
+      el.label = label;
+      options.forEach(([value, text]) => {
+        const option = document.createElement("option");
+        option.value = value; option.textContent = text;
+        el.append(option);
+      });
+      select.append(el);
+    };
+    group("sound (measured from each training patch's audio)",
+      info.descriptors.map((d) => [`sound:${d.name}`, `${d.name} (${d.unit})`]));
+    group("synth parameter", Object.keys(map.parameters).map((name) => [name, name]));
     buildSliders();
     computeBounds();
-    drawLegend();
+    // A map that DBSCAN leaves mostly unclustered (the thesis's eps on a smooth latent space) reads better by pitch.
+    const noise = map.points.filter((p) => p.cluster < 0).length;
+    setColorBy(noise > map.points.length / 2 ? "sound:pitch" : "cluster");
     resize();
     document.body.dataset.ready = "1";
   } catch (err) {
@@ -526,5 +647,6 @@ async function start() {
 }
 
 // For tests and the curious: where a point is drawn, in CSS pixels from the canvas's top-left corner.
-window.explorer = { state, screenPosition: (i) => toScreen(state.points[i].x, state.points[i].y) };
+window.explorer = { state, screenPosition: (i) => toScreen(state.points[i].x, state.points[i].y),
+  screenOf: (xy) => toScreen(xy[0], xy[1]) };
 start();
