@@ -197,9 +197,10 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
     lines += ["## Does the latent space organize sound?", "", organization_table(by_case, skip), "",
               "Neighbour ratio: mean log-spectral distance of random test-sound pairs over that between each sound "
               "and its 5 nearest neighbours in the embedding (1: no closer than random; higher: similar sounds sit "
-              "together), for the model's encoder means and, on the same sounds, the raw parameters, their PCA at "
-              "the latent width and MFCC statistics (no generator). Path: summed LSD along a straight latent path "
-              "over its end points' (1: steady). Reconstruction: 1 - LSD / the mean patch's LSD.", ""]
+              "together), for the model's encoder means and, on the same sounds, the same model's untrained encoder, "
+              "the raw parameters, their PCA at the latent width and MFCC statistics (no generator). Path: summed "
+              "LSD along a straight latent path over its end points' (1: steady), beside straight parameter paths "
+              "between the same ends. Reconstruction: 1 - LSD / the mean patch's LSD.", ""]
     lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", tables.clustering_table(by_case, skip), ""]
     settings = {label(r): r.metrics["clustering"].get("config") for r in runs}
     lines += ["Clustering settings: " + "; ".join(
@@ -231,17 +232,17 @@ def baseline_table(by_case: dict[str, dict], unranked: Collection[str] = ()) -> 
 def organization_table(by_case: dict[str, dict], unranked: Collection[str] = ()) -> str:
     """One row per run: neighbour ratios of the model and its baselines, path smoothness and the reconstruction
     margin over the mean patch (`eval.organization`); `unranked` runs are never marked best."""
-    names = ("model", "parameters", "pca", "mfcc_stats")
+    names = ("model", "untrained", "parameters", "pca", "mfcc_stats")
     columns = [tables.Column(f"ratio {n}", "max" if n == "model" else None, "{:.3f}") for n in names]
-    columns += [tables.Column("path / ends", "min", "{:.3f}"), tables.Column("recon. nearer than mean patch", "max",
-                                                                             "{:+.1%}")]
+    columns += [tables.Column("path / ends", "min", "{:.3f}"), tables.Column("path / ends parameters", None, "{:.3f}"),
+                tables.Column("recon. nearer than mean patch", "max", "{:+.1%}")]
     rows = []
     for name, m in by_case.items():
         rec = m.get("organization") or {}
         ratios = [rec["neighbours"][n]["ratio"] if "neighbours" in rec else None for n in names]
-        path = rec["paths"]["model"]["path_over_ends"] if "paths" in rec else None
+        paths = [rec["paths"][n]["path_over_ends"] if "paths" in rec else None for n in ("model", "parameters")]
         margin = organization.reconstruction_margin(m.get("baselines"))
-        rows.append((name, [*ratios, path, margin["nearer"] if margin else None]))
+        rows.append((name, [*ratios, *paths, margin["nearer"] if margin else None]))
     return tables.markdown_table("Case", columns, rows, unranked)
 
 

@@ -240,6 +240,9 @@ def test_cli_rejects_bad_input(tiny_run, tmp_path, capsys):
         taken.listen()
         assert cli_main([str(tiny_run), "--port", str(taken.getsockname()[1])]) == 2
         assert "in use" in capsys.readouterr().err
+        # With no RUN_DIR the shipped model is the run: its folder passes, and the taken port is what stops it.
+        assert cli_main(["--port", str(taken.getsockname()[1])]) == 2
+        assert "in use" in capsys.readouterr().err
     assert cli_main([str(tiny_run), "--host", "no-such-host.invalid"]) == 2
     assert "--host" in capsys.readouterr().err
     with pytest.raises(SystemExit) as done:

@@ -103,3 +103,28 @@ def test_shipped_model_loads_and_hears():
     assert (run.synth_config.sample_rate, run.synth_config.buffer_size_seconds) == (16000, 1.0)
     mu, _ = run_lib.encode(run, run.dataset.test[:8])
     assert mu.shape == (8, run.config.model.latent_dim) and np.all(np.isfinite(mu))
+    # Its evaluation's map ships with it and fits the weights, so the explorer opens without computing UMAP.
+    from vae.explorer import space
+    shipped = space.load_map(run, None, 2000, 0, progress=False)
+    assert shipped.source == "evaluation" and len(shipped.xy) >= 500
+
+
+def _evaluated(model_ratio: float, model_lsd: float) -> dict:
+    """A metrics.json of an evaluation with the organization record and the sound baselines."""
+    names = ("model", "untrained", "parameters", "pca", "mfcc_stats")
+    ratios = dict(zip(names, (model_ratio, 2.08, 1.09, 1.03, 1.52)))
+    return {"organization": {"neighbours": {n: {"ratio": r, "neighbour_lsd": 3.8 / r} for n, r in ratios.items()},
+                             "paths": {"model": {"path_over_ends": 5.3}, "parameters": {"path_over_ends": 5.4}}},
+            "baselines": {"sound": {"model": {"lsd_mean": model_lsd}, "mean_patch": {"lsd_mean": 3.5},
+                                    "shuffled": {"lsd_mean": 3.8}}}}
+
+
+def test_compare_puts_organization_beside_its_baselines():
+    from eval.compare import organization_table
+    table = organization_table({"timbre": _evaluated(2.17, 2.45), "params": _evaluated(1.04, 3.49),
+                                "broken": _evaluated(9.0, 1.0)}, unranked={"broken"})
+    header, _, *rows = table.splitlines()
+    assert "ratio untrained" in header and "ratio mfcc_stats" in header and "path / ends parameters" in header
+    timbre, params, broken = rows
+    assert "**2.170**" in timbre and "2.080" in timbre and "+30.0%" in timbre   # 1 - 2.45 / 3.5
+    assert "**" not in broken and "1.040" in params

@@ -1,4 +1,5 @@
-"""`scripts/explore.py RUN_DIR [--port 8000] [--host 127.0.0.1]`: serve the timbre explorer of a trained run."""
+"""`scripts/explore.py [RUN_DIR] [--port 8000] [--host 127.0.0.1]`: serve the timbre explorer of a trained run
+(with no RUN_DIR, the shipped timbre space `vae.pretrained.DEFAULT_RUN`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from vae.help import EXIT_BAD_INPUT, HelpFormatter, Parser
 
 EPILOG = """examples:
+  explore.py                                    # the shipped timbre space (16 kHz x 1 s), no training needed
   explore.py runs/demo                          # http://127.0.0.1:8000 (make demo trains runs/demo)
   explore.py runs/demo --port 8123 --points 3000  # a fresh map of 3,000 training patches
   explore.py runs/demo --host 0.0.0.0            # reachable from the network: no login, anyone can use it
@@ -37,7 +39,9 @@ def parser() -> argparse.ArgumentParser:
                     "patches. Click a point or empty space to hear the decoded patch (rendered by jaxsynth at the "
                     "run's sample rate), walk a path between two points, move the latent sliders, export patch.json "
                     "+ WAV, or drop a WAV to sound-match it onto the map. Prints the URL; Ctrl+C stops.")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a trained run (scripts/train.py --out; make demo makes runs/demo)")
+    p.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                   help="a trained run (scripts/train.py --out; make demo makes runs/demo) (default: the shipped "
+                        "timbre space, vae/pretrained/timbre-16k)")
     p.add_argument("--port", type=_number(int, 0), default=8000,
                    help="TCP port (0: any free port) (default: 8000)")
     p.add_argument("--host", default="127.0.0.1",
@@ -97,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from vae.run_files import RunFileError, RunPaths, load_config
 
-    run_dir = Path(args.run_dir)
+    from vae.pretrained import DEFAULT_RUN
+
+    run_dir = Path(args.run_dir) if args.run_dir is not None else DEFAULT_RUN
     if not RunPaths(run_dir).config.is_file():
         return fail(f"RUN_DIR {run_dir} is not a run directory (no config.json); train one with scripts/train.py "
                     "or `make demo`")

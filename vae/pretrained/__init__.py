@@ -2,7 +2,8 @@
 
 `DEFAULT_RUN` is an exported run (16 kHz x 1 s, the timbre objective; its training and measures are in
 results/timbre.md) that `scripts/explore.py` opens when given no run and that `vae.run.load_run` loads like
-any other: config.json, weights.npz (the best checkpoint's weights, no optimizer state) and dataset.npz.
+any other: config.json, weights.npz (the best checkpoint's weights, no optimizer state), dataset.npz and the
+evaluation's map (eval/latent/*.npy, so the explorer opens without computing UMAP).
 
     python -m vae.pretrained RUN_DIR DEST   # export RUN_DIR's best checkpoint to DEST (a new folder)
 """
@@ -16,11 +17,13 @@ from pathlib import Path
 
 DEFAULT_RUN = Path(__file__).resolve().parent / "timbre-16k"
 DATASET_FILE = "dataset.npz"
+MAP_FOLDER = Path("eval") / "latent"  # Where scripts/evaluate.py writes the map that the explorer reuses.
 
 
 def export(run_dir: str | Path, dest: str | Path) -> Path:
     """Writes the best checkpoint of RUN_DIR as an exported run in DEST (which must not exist): config.json with
-    the dataset beside it (relative path), weights.npz and a copy of the dataset's .npz; returns DEST."""
+    the dataset beside it (relative path), weights.npz, a copy of the dataset's .npz and RUN_DIR/eval/latent's
+    map files when the run was evaluated (`scripts/evaluate.py`; the explorer checks they fit the weights)."""
     from vae import data, run_files
     from vae import run as run_lib
 
@@ -35,6 +38,11 @@ def export(run_dir: str | Path, dest: str | Path) -> Path:
     run_files.save_weights(tmp, run.params["params"], run.step)
     config = dataclasses.replace(run.config, dataset_path=DATASET_FILE, dataset_sha256=data.fingerprint(run.dataset))
     run_files.write_config(tmp, config)
+    evaluated = Path(run_dir) / MAP_FOLDER
+    if evaluated.is_dir():
+        (tmp / MAP_FOLDER).mkdir(parents=True)
+        for f in sorted(evaluated.glob("*.npy")):
+            shutil.copyfile(f, tmp / MAP_FOLDER / f.name)
     tmp.rename(dest)
     return dest
 
