@@ -135,7 +135,10 @@ def _clustering_record(latent: LatentClustering, cfg: EvalConfig, seeds: dict, o
 
 def _run_record(run: run_lib.LoadedRun, run_dir: Path) -> dict:
     synth = run.synth_config
-    return {"dir": str(run_dir), "case": run.config.case, "scale": run.config.scale, "checkpoint": run.which,
+    return {"dir": str(run_dir), "case": run.config.case, "scale": run.config.scale, "objective": run.config.objective,
+            "encoder_reads": "sound (log-mel frames)" if run_lib.hears_audio(run) else "parameters",
+            "spectral_term": any(p.spectral for p in run.config.phases),
+            "checkpoint": run.which,
             "step": run.step, "loss": run.config.loss.spectral, "feature": run.config.loss.feature,
             "synth_head": run.config.model.synth_head, "latent_dim": run.config.model.latent_dim,
             "sample_rate_hz": synth.sample_rate, "seconds": synth.buffer_size_seconds, "n_samples": synth.buffer_size,

@@ -31,13 +31,20 @@ def _image(path: str, alt: str) -> str:
 
 def _case(m: dict) -> str:
     run = m["run"]
-    return run["case"] or f"{run['loss']}/{run['feature']} ({run['scale']})"
+    if run["case"]:
+        return run["case"]
+    objective = run.get("objective")  # Evaluations before the timbre family did not record it.
+    if objective:
+        return f"the {objective} objective ({run['scale']})"
+    return f"{run['loss']}/{run['feature']} ({run['scale']})"
 
 
 def _run(m: dict) -> list[str]:
     run = m["run"]
-    items = {"directory": run["dir"], "case": run["case"], "scale": run["scale"],
-             "checkpoint": f"{run['checkpoint']} (step {run['step']})", "spectral loss": run["loss"],
+    items = {"directory": run["dir"], "case": run["case"], "objective": run.get("objective"),
+             "encoder reads": run.get("encoder_reads"), "scale": run["scale"],
+             "checkpoint": f"{run['checkpoint']} (step {run['step']})",
+             "spectral loss": run["loss"] if run.get("spectral_term", True) else "none (no spectral term)",
              "loss feature": run["feature"], "synth head": run["synth_head"], "latent dim": run["latent_dim"],
              "sample rate (Hz)": run["sample_rate_hz"], "sound length (s)": run["seconds"],
              "samples per sound": run["n_samples"], "noise seed": run["noise_seed"],

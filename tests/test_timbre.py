@@ -128,3 +128,16 @@ def test_compare_puts_organization_beside_its_baselines():
     timbre, params, broken = rows
     assert "**2.170**" in timbre and "2.080" in timbre and "+30.0%" in timbre   # 1 - 2.45 / 3.5
     assert "**" not in broken and "1.040" in params
+
+
+def test_evaluating_a_timbre_run_measures_organization(tiny_timbre_run, tmp_path):
+    from eval.pipeline import EvalConfig, evaluate
+    cfg = EvalConfig(test_limit=6, cluster_fraction=0.05, batch_size=8, n_examples=1, fad=False, progress=False)
+    metrics = evaluate(tiny_timbre_run, cfg, tmp_path / "eval")
+    assert metrics["run"]["objective"] == "timbre" and metrics["run"]["encoder_reads"].startswith("sound")
+    record = metrics["organization"]
+    assert set(record["neighbours"]) == {"model", "untrained", "parameters", "pca", "mfcc_stats"}
+    assert all(v["ratio"] > 0 for v in record["neighbours"].values())
+    text = (tmp_path / "eval" / "report.md").read_text()
+    assert text.startswith("# Evaluation of the timbre objective (tiny)")
+    assert "| spectral loss | none (no spectral term) |" in text and "| encoder reads | sound (log-mel frames) |" in text
