@@ -198,7 +198,8 @@ def comparison_markdown(runs: Sequence[EvaluatedRun], alpha: float = 0.05, figur
               "Neighbour ratio: mean log-spectral distance of random test-sound pairs over that between each sound "
               "and its 5 nearest neighbours in the embedding (1: no closer than random; higher: similar sounds sit "
               "together), for the model's encoder means and, on the same sounds, the same model's untrained encoder, "
-              "the raw parameters, their PCA at the latent width and MFCC statistics (no generator). Path: summed "
+              "the raw parameters, their PCA at the latent width, MFCC statistics and the log-mel frames themselves (no "
+              "generator; log_mel is what an encoder that hears reads: a ceiling for such a code). Path: summed "
               "LSD along a straight latent path over its end points' (1: steady), beside straight parameter paths "
               "between the same ends. Reconstruction: 1 - LSD / the mean patch's LSD.", ""]
     lines += ["## Clustering (thesis Tables 5.4/5.8/5.12)", "", tables.clustering_table(by_case, skip), ""]
@@ -232,7 +233,7 @@ def baseline_table(by_case: dict[str, dict], unranked: Collection[str] = ()) -> 
 def organization_table(by_case: dict[str, dict], unranked: Collection[str] = ()) -> str:
     """One row per run: neighbour ratios of the model and its baselines, path smoothness and the reconstruction
     margin over the mean patch (`eval.organization`); `unranked` runs are never marked best."""
-    names = ("model", "untrained", "parameters", "pca", "mfcc_stats")
+    names = ("model", "untrained", "parameters", "pca", "mfcc_stats", "log_mel")
     columns = [tables.Column(f"ratio {n}", "max" if n == "model" else None, "{:.3f}") for n in names]
     columns += [tables.Column("path / ends", "min", "{:.3f}"), tables.Column("path / ends parameters", None, "{:.3f}"),
                 tables.Column("recon. nearer than mean patch", "max", "{:+.1%}")]

@@ -9,7 +9,9 @@ evaluation scores the model's encoder means beside these embeddings of the same 
   pca           the patches' PCA at the latent width (the best linear code of the parameters);
   untrained     the same model with its initial weights;
   mfcc_stats    each sound's MFCC mean and standard deviation over time, standardized (a plain
-                audio-feature map with no generator behind it, the way sample browsers map sounds).
+                audio-feature map with no generator behind it, the way sample browsers map sounds);
+  log_mel       the sounds' log-mel frames themselves (`vae.sound_input`), what an encoder that hears
+                reads: a code of them can keep their neighbourhoods at best, so this is its ceiling.
 
 Interpolation smoothness of a straight latent path between two test sounds' codes, in `steps` equal
 steps, each decoded and rendered: the summed LSD between consecutive steps over the LSD between the end
@@ -26,7 +28,7 @@ from sklearn.decomposition import PCA
 from eval import baselines
 from eval.reconstruct import render_rows
 from eval.settings import OrganizationConfig
-from vae import features
+from vae import features, sound_input
 from vae import run as run_lib
 
 EMBEDDINGS = {
@@ -35,6 +37,7 @@ EMBEDDINGS = {
     "pca": "PCA of the patches at the latent width",
     "untrained": "the untrained model's encoder means",
     "mfcc_stats": "MFCC mean+std per sound (no generator)",
+    "log_mel": "log-mel frames themselves (what a hearing encoder reads)",
 }
 
 
@@ -86,6 +89,8 @@ def embeddings(run: run_lib.LoadedRun, x: np.ndarray, audio: np.ndarray) -> dict
         "pca": pca.transform(x),
         "untrained": _means(untrained, x, audio),
         "mfcc_stats": mfcc_statistics(audio, run.config.loss.feature_config),
+        "log_mel": sound_input.of_audio(audio, run.config.model.sound_input
+                                        or sound_input.mel_config(run.config.loss.feature_config)),
     }
 
 

@@ -136,7 +136,7 @@ def test_evaluating_a_timbre_run_measures_organization(tiny_timbre_run, tmp_path
     metrics = evaluate(tiny_timbre_run, cfg, tmp_path / "eval")
     assert metrics["run"]["objective"] == "timbre" and metrics["run"]["encoder_reads"].startswith("sound")
     record = metrics["organization"]
-    assert set(record["neighbours"]) == {"model", "untrained", "parameters", "pca", "mfcc_stats"}
+    assert set(record["neighbours"]) == {"model", "untrained", "parameters", "pca", "mfcc_stats", "log_mel"}
     assert all(v["ratio"] > 0 for v in record["neighbours"].values())
     text = (tmp_path / "eval" / "report.md").read_text()
     assert text.startswith("# Evaluation of the timbre objective (tiny)")
