@@ -240,7 +240,7 @@ def organization_table(by_case: dict[str, dict], unranked: Collection[str] = ())
     rows = []
     for name, m in by_case.items():
         rec = m.get("organization") or {}
-        ratios = [rec["neighbours"][n]["ratio"] if "neighbours" in rec else None for n in names]
+        ratios = [rec.get("neighbours", {}).get(n, {}).get("ratio") for n in names]  # Older evaluations lack some.
         paths = [rec["paths"][n]["path_over_ends"] if "paths" in rec else None for n in ("model", "parameters")]
         margin = organization.reconstruction_margin(m.get("baselines"))
         rows.append((name, [*ratios, *paths, margin["nearer"] if margin else None]))

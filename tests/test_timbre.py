@@ -128,6 +128,7 @@ def test_compare_puts_organization_beside_its_baselines():
     timbre, params, broken = rows
     assert "**2.170**" in timbre and "2.080" in timbre and "+30.0%" in timbre   # 1 - 2.45 / 3.5
     assert "**" not in broken and "1.040" in params
+    assert timbre.rstrip(" |").count("—") == 1   # An evaluation from before the log_mel row: a dash, not an error.
 
 
 def test_evaluating_a_timbre_run_measures_organization(tiny_timbre_run, tmp_path):
