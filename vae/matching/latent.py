@@ -60,6 +60,14 @@ def latent_starts(problem: Problem, target: np.ndarray, run, starts: int, seed: 
     return (mu + np.exp(0.5 * logvar) * draws).astype(np.float32), kind
 
 
+def decoded_match(problem: Problem, target: np.ndarray, run, z: np.ndarray) -> tuple[np.ndarray, float]:
+    """(the patch [78] in [0, 1] that run's decoder makes of z [latent_dim], its spectral distance to target [n]):
+    one decode and one render, e.g. of the encoder's mu, a match without search."""
+    sub01 = to_params(jnp.asarray(z, jnp.float32)[None], run.config.model, run.params)
+    distance = distances(problem, sub01, jnp.asarray(target, jnp.float32), problem.noise())[0]
+    return np.asarray(problem.subset.expand(sub01))[0], float(distance)
+
+
 def latent(problem: Problem, target: np.ndarray, run, starts: int = 32, budget_s: float = 60.0,
            max_steps: int = 100_000, seed: int = 0, refine_fraction: float = 0.5, lr: float = LATENT_LR,
            chunk: int = 10, start: str = "auto") -> MatchResult:
@@ -70,8 +78,8 @@ def latent(problem: Problem, target: np.ndarray, run, starts: int = 32, budget_s
 
     extra: 'start' ('encoder' or 'prior'); for the encoder start also 'encoder_distance', the spectral distance
     of decode(mu) rendered (an instant, amortized match: no search), and 'encoder_params01' [78], its patch;
-    'latent_distance', the best after the descent on z (never above encoder_distance: the descent scores its
-    starts first), before refinement."""
+    'latent_distance', the best after the descent on z (not above encoder_distance but for rounding: the descent
+    scores its starts first), before refinement."""
     if problem.subset.names != run.subset.names:
         raise ValueError(f"the problem's {problem.subset.size} free parameters are not run {run.run_dir}'s "
                          f"{run.subset.size}; build it with Problem.create(synth, subset=run.subset)")
@@ -80,10 +88,7 @@ def latent(problem: Problem, target: np.ndarray, run, starts: int = 32, budget_s
     z0, kind = latent_starts(problem, target, run, starts, seed, start)
     extra = {"start": kind, "starts": starts}
     if kind == "encoder":
-        guess = to_params(jnp.asarray(z0[:1]), config, run.params)
-        noise, audio = problem.noise(), jnp.asarray(target, jnp.float32)
-        extra["encoder_distance"] = float(distances(problem, guess, audio, noise)[0])
-        extra["encoder_params01"] = np.asarray(problem.subset.expand(guess))[0]
+        extra["encoder_params01"], extra["encoder_distance"] = decoded_match(problem, target, run, z0[0])
     share = 1.0 - refine_fraction
     z, dist, history, renders, _ = descend(problem, z0, target, problem.noise(), share * budget_s,
                                            max(1, int(share * max_steps)), lr, chunk, config, run.params)
