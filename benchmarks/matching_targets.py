@@ -62,8 +62,13 @@ def in_domain(problem: Problem, seed: int, count: int) -> list[tuple[str, np.nda
     sub01 = np.array(jax.random.uniform(jax.random.PRNGKey(10_000 + seed), (count, problem.subset.size)))
     col = problem.subset.names.index("keyboard/midi_f0")
     sub01[:, col] = (36 + 60 * sub01[:, col]) / 127
+    return rendered(problem, sub01, f"patch-{seed}")
+
+
+def rendered(problem: Problem, sub01: np.ndarray, prefix: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(f'{prefix}-{i}', render [n], free parameters [k]) of each patch of sub01 [count, k] in [0, 1]."""
     audio = np.asarray(problem.render(jnp.asarray(sub01), problem.noise()))
-    return [(f"patch-{seed}-{i}", audio[i], sub01[i]) for i in range(count)]
+    return [(f"{prefix}-{i}", audio[i], sub01[i]) for i in range(len(sub01))]
 
 
 def synthetic(sr: int, n: int) -> list[tuple[str, np.ndarray]]:

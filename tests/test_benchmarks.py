@@ -1,5 +1,6 @@
 """The benchmarks run end to end on tiny settings: train_step.py (both stacks, both modes, MFCC),
-synth_throughput.py (every synth, both ratios), the SynthAX parameter mapping, and gpu.sh --cpu-smoke."""
+synth_throughput.py (every synth, both ratios), the SynthAX parameter mapping, gpu.sh --cpu-smoke and
+encoder_start.py (the latent method from the encoder's guess)."""
 
 import math
 import re
@@ -132,3 +133,21 @@ def test_gpu_bench_stops_at_out_of_memory_or_budget_and_keeps_the_largest_batch(
     assert stop == "time budget: batch 8 not started"
     monkeypatch.setattr(gpu, "throughput_row", lambda *a: 1 / 0)
     assert gpu.throughput(table, [8], args, None, time.perf_counter() + 100, []).startswith("error at batch 8")
+
+
+def test_encoder_start_benchmark_compares_every_search_and_baseline(tiny_timbre_run, tmp_path, capsys):
+    """encoder_start.py on one held-out patch of a tiny run that hears: a table row and medians with every
+    method, each cell 'distance / parameter error', and results.json with a row per method."""
+    import json
+
+    bench = load_script("encoder_start", folder="benchmarks")
+    bench.main(["--run", str(tiny_timbre_run), "--targets", "1", "--budget", "0.05", "--starts", "2",
+                "--out", str(tmp_path)])
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("| target |"))
+    assert header == "| target | " + " | ".join([*bench.BASELINES[:1], *bench.SEARCHES, *bench.BASELINES[1:]]) + " |"
+    row = next(line for line in lines if line.startswith("| test-0-0 |"))
+    assert len(re.findall(r"\d+\.\d{3} / \d+\.\d{3}", row)) == len(bench.SEARCHES) + len(bench.BASELINES)
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert {r["method"] for r in rows} == {*bench.SEARCHES, *bench.BASELINES}
+    assert all(math.isfinite(r["distance"]) and 0 <= r["param_error"] <= 1 for r in rows)

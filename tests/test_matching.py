@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 
@@ -16,6 +17,7 @@ from vae.matching import Problem, TargetError, direct, latent, load_target, rand
 from vae.matching.cli import main
 from vae.matching.cmaes import cmaes
 from vae.matching.init import TargetCues, initial_params, target_cues
+from vae.matching.latent import EncoderStartError, latent_starts
 from vae.matching.scan import COORDINATE_POINTS, SCAN_POINTS, coordinate_scan, scan
 
 SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.25, control_rate=40)
@@ -201,6 +203,53 @@ def test_latent_method_descends_through_a_trained_decoder(tiny_run):
     assert found.method == "latent+direct" and found.renders == 4 * 20
     assert found.extra["latent_renders"] == 40 and found.distance <= found.extra["latent_distance"]
     assert found.history[-1, 0] == found.renders
+    # a run that reads parameters cannot hear the target: it starts from the prior, N(0, I) draws of the seed
+    assert found.extra["start"] == "prior" and "encoder_distance" not in found.extra
+    z0, kind = latent_starts(prob, target, run, 4, seed=3)
+    np.testing.assert_allclose(z0, np.random.default_rng(3).standard_normal((4, run.config.model.latent_dim)),
+                               rtol=1e-6)
+    assert kind == "prior"
+
+
+def _heard(run) -> tuple[Problem, np.ndarray]:
+    """(the problem at the run's own synth, a held-out patch of its dataset rendered [buffer_size])."""
+    prob = Problem.create(dataclasses.replace(run.synth_config, batch_size=1), subset=run.subset)
+    return prob, np.asarray(prob.render(jnp.asarray(run.dataset.test[:1]), prob.noise()))[0]
+
+
+def test_latent_starts_where_the_encoder_puts_the_target(tiny_timbre_run):
+    from vae.run import decode, encode_audio, load_run
+
+    run = load_run(tiny_timbre_run)
+    prob, target = _heard(run)
+    mu, logvar = encode_audio(run, target[None])
+    z0, kind = latent_starts(prob, target, run, 4, seed=3)
+    assert kind == "encoder"
+    np.testing.assert_array_equal(z0[0], mu[0])  # start 0 is the code itself, the others posterior draws
+    draws = np.random.default_rng(3).standard_normal((4, run.config.model.latent_dim))[1:]
+    np.testing.assert_allclose(z0[1:], mu + np.exp(0.5 * logvar) * draws, rtol=1e-5, atol=1e-6)
+    # one step, no refinement: the descent scores its start and the answer is decode(mu), the instant match
+    found = latent(prob, target, run, starts=1, budget_s=0.0, max_steps=1, chunk=1, refine_fraction=0.0)
+    guess = np.asarray(run.subset.expand(jnp.asarray(decode(run, mu))))[0]
+    assert found.extra["start"] == "encoder" and found.method == "latent"
+    np.testing.assert_allclose(found.extra["encoder_params01"], guess, atol=1e-6)
+    np.testing.assert_allclose(found.params01, guess, atol=1e-6)
+    np.testing.assert_allclose(found.distance, found.extra["encoder_distance"], rtol=1e-4)
+    prior = latent(prob, target, run, starts=1, budget_s=0.0, max_steps=1, chunk=1, refine_fraction=0.0,
+                   start="prior")  # the benchmark's other arm: the same run searched from N(0, I)
+    assert prior.extra["start"] == "prior" and "encoder_distance" not in prior.extra
+
+
+def test_an_encoder_start_needs_the_runs_rate_and_length(tiny_timbre_run):
+    from vae.run import load_run
+
+    run = load_run(tiny_timbre_run)
+    prob, target = _heard(run)
+    with pytest.raises(EncoderStartError, match=f"hears {run.synth_config.buffer_size} samples"):
+        latent(prob, target[:-1], run, starts=2, budget_s=0.0, max_steps=1)
+    other = Problem.create(SYNTH, subset=run.subset)  # 4 kHz like the run, but 0.25 s
+    with pytest.raises(EncoderStartError, match="load it at the run's synth"):
+        latent(other, _in_domain(other, 1)[0], run, starts=2, budget_s=0.0, max_steps=1)
 
 
 # ------------------------------------------------------------------------------------------ CLI
@@ -245,6 +294,22 @@ def test_cli_writes_patch_wav_figure_and_the_summary_line(problem, tmp_path, cap
     assert rate == 4000 and synth == SYNTH
     np.testing.assert_allclose(matched, np.asarray(render(jnp.asarray(params01[None]), problem.noise(), synth))[0],
                                atol=1e-6)
+
+
+def test_cli_latent_matches_at_the_runs_synth_and_prints_the_encoders_guess(tiny_timbre_run, tmp_path, capsys):
+    from vae.run import load_run
+
+    run = load_run(tiny_timbre_run)
+    wav = _wav(tmp_path / "t.wav", _heard(run)[1], run.synth_config.sample_rate)
+    argv = [str(wav), "--run", str(tiny_timbre_run), "--method", "latent", "--starts", "4"]
+    assert main([*argv, "--out", str(tmp_path / "short"), "--seconds", "0.25"]) == 2  # not what the encoder hears
+    assert "hears 400 samples at 4000 Hz" in capsys.readouterr().err
+    assert main([*argv, "--out", str(tmp_path / "out"), "--budget", "2"]) == 0
+    scale, last = capsys.readouterr().out.strip().splitlines()[-2:]
+    fields = dict(kv.split("=") for kv in last.removeprefix("match: ").split())
+    assert fields["start"] == "encoder" and "encoder_guess is" in scale
+    assert float(fields["spectral_distance"]) <= float(fields["latent_search"]) <= float(fields["encoder_guess"]) + 1e-4
+    assert read_patch(tmp_path / "out" / "patch.json")[1] == dataclasses.replace(run.synth_config, batch_size=1)
 
 
 # ------------------------------------------------------------------------------------------ benchmark targets

@@ -19,6 +19,8 @@ from vae.help import Parser, check_writable_dir
 
 METHODS = ("direct", "cmaes", "latent", "random")
 REFERENCE_SHARE = 1 / 3  # Of --budget, for the random-search reference after the method.
+LATENT_STAGES = ("; encoder_guess is the encoder's code of the target decoded, before any search (an instant match), "
+                 "latent_search the best after the descent on z, spectral_distance after the direct refinement")
 
 
 def _positive(kind):
@@ -49,7 +51,10 @@ def parser() -> argparse.ArgumentParser:
                         "polishing the best patch (coordinate scans of every parameter, descent); cmaes: CMA-ES on "
                         "the parameters in [0, 1] (--starts candidates per generation), then gradient refinement of "
                         "its last population; "
-                        "latent: on z through --run's decoder, then direct refinement; random: random search "
+                        "latent: descent on z through --run's decoder, then direct refinement; it starts where "
+                        "--run's encoder puts the target when the run hears sounds (its mu and posterior draws; the "
+                        "decoded mu is printed as encoder_guess, an instant match), else from N(0, I) draws; "
+                        "random: random search "
                         "alone (default: direct, the closest in benchmarks/RESULTS.md, with or without --run)")
     p.add_argument("--budget", type=_positive(float), default=60.0, metavar="SECONDS",
                    help="search time in all, counted from when the target is loaded: the method gets "
@@ -60,10 +65,10 @@ def parser() -> argparse.ArgumentParser:
                         "on top; bars show the time (default 60)")
     p.add_argument("--starts", type=_positive(int), default=32,
                    help="starts descended as one batch, or CMA-ES's population per generation (default 32)")
-    p.add_argument("--sample-rate", type=_positive(int), default=16000, metavar="HZ",
-                   help="synth rate the target is resampled to (default 16000)")
-    p.add_argument("--seconds", type=_positive(float), default=1.0,
-                   help="synth buffer length; the target is trimmed or padded to it (default 1.0)")
+    p.add_argument("--sample-rate", type=_positive(int), metavar="HZ",
+                   help="synth rate the target is resampled to (default: --run's, else 16000)")
+    p.add_argument("--seconds", type=_positive(float),
+                   help="synth buffer length; the target is trimmed or padded to it (default: --run's, else 1.0)")
     p.add_argument("--all-params", action="store_true",
                    help="search all 78 parameters (default: the thesis's 63, other routes off; with --run, the run's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the starts and of random search")
@@ -118,34 +123,40 @@ def verify_torchsynth(params01: np.ndarray, synth) -> str:
     return f"verify-torchsynth: max_abs_err={err.max():.3g} rel_rms={rel:.3g} (torchsynth 1.0.2 vs jaxsynth, same patch and noise)"
 
 
+def synth_config(sample_rate: int | None, seconds: float | None, run_synth=None):
+    """The synth the target is loaded at and matched with (batch 1): --run's (`run_synth`, a SynthConfig) where
+    --sample-rate and --seconds are left out or say the same, so that its encoder hears the target as it was
+    trained to; otherwise sample_rate Hz (default 16000) x seconds (default 1.0), control rate sample_rate / 100.
+    ValueError for settings the synth refuses."""
+    import dataclasses
+
+    from jaxsynth import SynthConfig
+
+    if run_synth is not None:
+        sample_rate = sample_rate or run_synth.sample_rate
+        seconds = seconds or run_synth.buffer_size_seconds
+        if (sample_rate, seconds) == (run_synth.sample_rate, run_synth.buffer_size_seconds):
+            return dataclasses.replace(run_synth, batch_size=1)
+    sample_rate, seconds = sample_rate or 16000, seconds or 1.0
+    return SynthConfig(batch_size=1, sample_rate=sample_rate, buffer_size_seconds=seconds,
+                       control_rate=max(1, sample_rate // 100))
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    from jaxsynth import SynthConfig
     from vae.matching import audio
     from vae.matching.cmaes import cmaes
     from vae.matching.direct import direct
-    from vae.matching.latent import latent
+    from vae.matching.latent import EncoderStartError, check_encoder_target, latent
     from vae.matching.problem import Problem
     from vae.matching.random_search import mean_patch_distance, random_search
+    from vae.run import hears_audio
 
     method = args.method or "direct"
     if method == "latent" and not args.run:
         return fail("--method latent needs --run RUN_DIR (a trained run)")
     if method == "cmaes" and importlib.util.find_spec("cma") is None:
         return fail("--method cmaes needs the cma package: pip install -e '.[match]' (or cma==4.5.0)")
-    try:
-        synth = SynthConfig(batch_size=1, sample_rate=args.sample_rate, buffer_size_seconds=args.seconds,
-                            control_rate=max(1, args.sample_rate // 100))
-    except ValueError as err:
-        return fail(f"--sample-rate/--seconds: {err}")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            target = audio.load_target(args.target, synth)
-        for w in caught:
-            print(f"match.py: warning: {w.message}", file=sys.stderr)
-    except audio.TargetError as err:
-        return fail(str(err))
     run = None
     if args.run:
         from vae.run import load_run
@@ -156,6 +167,18 @@ def main(argv=None) -> int:
             run = load_run(args.run)
         except Exception as err:  # a damaged run: name it, no traceback
             return fail(f"--run {args.run} could not be loaded: {err}")
+    try:
+        synth = synth_config(args.sample_rate, args.seconds, run.synth_config if run is not None else None)
+    except ValueError as err:
+        return fail(f"--sample-rate/--seconds: {err}")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            target = audio.load_target(args.target, synth)
+        for w in caught:
+            print(f"match.py: warning: {w.message}", file=sys.stderr)
+    except audio.TargetError as err:
+        return fail(str(err))
     out = Path(args.out)
     try:
         check_writable_dir(out, "--out")
@@ -163,6 +186,11 @@ def main(argv=None) -> int:
         return fail(str(err))
 
     problem = Problem.create(synth, args.all_params, run.subset if run is not None else None)
+    if method == "latent" and hears_audio(run):
+        try:
+            check_encoder_target(problem, target, run)  # before searching: the encoder hears the run's rate, length
+        except EncoderStartError as err:
+            return fail(str(err))
     t0 = time.perf_counter()
     method_s = args.budget * (1 - REFERENCE_SHARE) if method != "random" else 0.0
     results = []
@@ -204,10 +232,20 @@ def main(argv=None) -> int:
             print(f"match.py: warning: --verify-torchsynth skipped: {err}", file=sys.stderr)
     seconds = time.perf_counter() - t0
     print("spectral distances, lower is closer: random_search is the best of as many uniform random patches, "
-          "mean_patch every free parameter at 0.5")
-    print(f"match: method={best.method} spectral_distance={best.distance:.4f} random_search={baseline.distance:.4f} "
-          f"mean_patch={mean_patch:.4f} renders={best.renders} seconds={seconds:.1f}")
+          "mean_patch every free parameter at 0.5" + (LATENT_STAGES if "latent_distance" in best.extra else ""))
+    print(f"match: method={best.method} {latent_stages(best.extra)}spectral_distance={best.distance:.4f} "
+          f"random_search={baseline.distance:.4f} mean_patch={mean_patch:.4f} renders={best.renders} "
+          f"seconds={seconds:.1f}")
     return 0
+
+
+def latent_stages(extra: dict) -> str:
+    """The latent method's stages for the summary line, 'start=encoder encoder_guess=D latent_search=D ' (no
+    encoder_guess for a prior start), from its MatchResult.extra; '' for other methods."""
+    if "latent_distance" not in extra:
+        return ""
+    guess = f"encoder_guess={extra['encoder_distance']:.4f} " if "encoder_distance" in extra else ""
+    return f"start={extra['start']} {guess}latent_search={extra['latent_distance']:.4f} "
 
 
 def _write_outputs(out: Path, written: list, args, synth, problem, best, target, matched, results, summary) -> None:
