@@ -12,8 +12,8 @@ from eval.embeddings.weights import DEFAULT_DIR, ENV_VAR, KNOWN_WEIGHTS
 from vae.diagnostics import ACTIVE_UNIT_VARIANCE
 from eval.tables import Column, clustering_table, fad_table, format_value, l1_table, markdown_table, mse_table
 
-SECTIONS = ("Run", "Against baselines", "Settings", "FAD", "Spectral metrics", "Latent space", "Cluster spectra",
-            "Latent interpolation", "Original vs reconstruction", "Timings", "Memory", "Files")
+SECTIONS = ("Run", "Against baselines", "Does the latent space organize sound?", "Settings", "FAD", "Spectral metrics",
+            "Latent space", "Cluster spectra", "Latent interpolation", "Original vs reconstruction", "Timings", "Memory", "Files")
 
 
 def _kv_table(items: dict, key_header: str = "setting", value_header: str = "value") -> str:

@@ -85,7 +85,8 @@ def test_demo_summary_opens_with_the_verdict():
     record["parameters"]["linear_code"] = {"param_error": 3.9}
     lines = summary({"baselines": record, "run": {"latent_dim": 16}})
     assert lines[0] == f"Verdict: {baselines.verdict_sentence(record)}" and "parameter error" in lines[0]
-    assert lines[-1].startswith("active latent units: 5 of 16")
+    units = next(i for i, line in enumerate(lines) if line.startswith("active latent units: 5 of 16"))
+    assert lines[units + 1:] == ["", "latent organization: not measured"]  # Then the timbre space, or why not.
 
 
 def test_demo_prints_fad_beside_its_baselines():

@@ -131,7 +131,7 @@ def test_compare_never_marks_a_silent_or_collapsed_run_best(tmp_path):
                                        + ["--out", str(out)]) == 0
     text = out.read_text()
     silent, collapsed = _rows(text, "Exp1-LMSL"), _rows(text, "Exp1-LogSL")
-    assert len(silent) == len(collapsed) == 6  # runs, FAD, MSE, L1, baselines, clustering
+    assert len(silent) == len(collapsed) == 7  # runs, FAD, MSE, L1, baselines, organization, clustering
     assert all("⚠ silent (100% of its sounds)" in row and "**" not in row for row in silent)
     assert all("⚠ no better than the mean patch" in row and "**" not in row for row in collapsed)
     good = _rows(text, "Exp1-SCL")
