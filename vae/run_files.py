@@ -323,6 +323,7 @@ def plot_metrics(records: list[dict], path: str | Path) -> None:
     plt.close(fig)
 
 
+MAP_FOLDER = Path("eval") / "latent"  # Where scripts/evaluate.py writes the latent map that the explorer reuses.
 WEIGHTS_FILE = "weights.npz"  # An exported run's model weights (`save_weights`), in place of checkpoints/.
 
 

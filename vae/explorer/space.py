@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from eval import clustering
 from vae import run as run_lib
+from vae import run_files
 
 EVAL_FILES = ("train_indices", "mu", "umap_embedding", "labels")  # RUN/eval/latent/NAME.npy
 MU_TOLERANCE = 1e-3  # Largest |mu - stored mu| for which the evaluation's map still describes the checkpoint.
@@ -80,7 +81,7 @@ def project(space: LatentMap, z: np.ndarray, k: int) -> np.ndarray:
 
 def _from_evaluation(run: run_lib.LoadedRun) -> LatentMap | None:
     """The evaluation's map of RUN, or None when it is absent, damaged or made with another checkpoint."""
-    folder = Path(run.run_dir) / "eval" / "latent"
+    folder = Path(run.run_dir) / run_files.MAP_FOLDER
     if not all((folder / f"{name}.npy").is_file() for name in EVAL_FILES):
         return None
     try:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 DEFAULT_RUN = Path(__file__).resolve().parent / "timbre-16k"
 DATASET_FILE = "dataset.npz"
-MAP_FOLDER = Path("eval") / "latent"  # Where scripts/evaluate.py writes the map that the explorer reuses.
 
 
 def export(run_dir: str | Path, dest: str | Path) -> Path:
@@ -38,11 +37,11 @@ def export(run_dir: str | Path, dest: str | Path) -> Path:
     run_files.save_weights(tmp, run.params["params"], run.step)
     config = dataclasses.replace(run.config, dataset_path=DATASET_FILE, dataset_sha256=data.fingerprint(run.dataset))
     run_files.write_config(tmp, config)
-    evaluated = Path(run_dir) / MAP_FOLDER
+    evaluated = Path(run_dir) / run_files.MAP_FOLDER
     if evaluated.is_dir():
-        (tmp / MAP_FOLDER).mkdir(parents=True)
+        (tmp / run_files.MAP_FOLDER).mkdir(parents=True)
         for f in sorted(evaluated.glob("*.npy")):
-            shutil.copyfile(f, tmp / MAP_FOLDER / f.name)
+            shutil.copyfile(f, tmp / run_files.MAP_FOLDER / f.name)
     tmp.rename(dest)
     return dest
 
