@@ -33,11 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matching_targets  # noqa: E402
 from sound_matching import parameter_error  # noqa: E402
 
-from vae import atomic, pretrained  # noqa: E402
+from common import atomic  # noqa: E402
+from vae import pretrained  # noqa: E402
 from vae import run as run_lib  # noqa: E402
-from vae.matching import Problem, direct, latent, random_search  # noqa: E402
-from vae.matching.latent import decoded_match, latent_starts  # noqa: E402
-from vae.matching.random_search import distances  # noqa: E402
+from matching import Problem, direct, latent, random_search  # noqa: E402
+from matching.latent import decoded_match, latent_starts  # noqa: E402
+from matching.random_search import distances  # noqa: E402
 
 SEARCHES = ("latent (encoder start)", "latent (prior start)", "direct", "random search")
 BASELINES = ("encoder guess", "0.5 patch", "training mean patch")

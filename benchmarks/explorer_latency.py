@@ -1,4 +1,4 @@
-"""Click-to-sound latency of the timbre explorer (`vae.explorer`), warm, beside the raw synth render.
+"""Click-to-sound latency of the timbre explorer (`explorer`), warm, beside the raw synth render.
 
     .venv/bin/python benchmarks/explorer_latency.py runs/demo                 # 1-s sounds at 16 kHz (the target)
     .venv/bin/python benchmarks/explorer_latency.py runs/demo --sample-rate 8000 --seconds 0.25
@@ -22,9 +22,9 @@ import urllib.request
 import numpy as np
 
 from vae import run as run_lib
-from vae.explorer.cli import synth_settings
+from explorer.cli import synth_settings
 from vae.run_files import load_config
-from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app
+from explorer import Explorer, ExplorerConfig, ServerThread, create_app
 
 TARGET_MS = 150.0
 

@@ -1,6 +1,6 @@
 """Which matching loss gives useful gradients where: the sign of d loss / d parameter at a known offset
 from an in-domain target's true value, for the multi-resolution loss's two parts and their sum, and
-for `vae.matching.loss.spectral_w1` (spectra as distributions over log frequency) alone and added.
+for `matching.loss.spectral_w1` (spectra as distributions over log frequency) alone and added.
 
     .venv/bin/python benchmarks/matching_gradients.py --targets 16 --seed 0
 
@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from matching_targets import in_domain  # noqa: E402
 
 from jaxsynth import SynthConfig, parameter_range  # noqa: E402
-from vae import features, losses  # noqa: E402
-from vae.matching import Problem  # noqa: E402
-from vae.matching.loss import spectral_w1  # noqa: E402
+from spectral import features, losses  # noqa: E402
+from matching import Problem  # noqa: E402
+from matching.loss import spectral_w1  # noqa: E402
 
 LOSSES = ("convergence", "log", "convergence+log", "w1", "convergence+log+w1")
 # parameter: offsets in physical units (semitones for pitch, seconds for the note length, level for the mix)

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.signal
 
-from vae.matching import Problem
-from vae.matching.audio import fit_length, load_target, resample
+from matching import Problem
+from matching.audio import fit_length, load_target, resample
 
 SPOKEN_WORD = "hello"
 # (name, General MIDI program, MIDI note): sampled instruments of TimGM6mb.sf2

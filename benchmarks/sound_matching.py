@@ -8,7 +8,7 @@ In-domain targets are jaxsynth renders of held-out random patches (drawn with --
 are a Karplus-Strong plucked string, a two-operator FM bell, a band-passed noise burst, a word
 spoken by espeak-ng and sampled instrument notes (pretty-midi's soundfont); the last two are
 skipped with a message saying what to install when the binary or packages are missing. Every
-method (`vae.matching`: --methods, plus latent with --run) runs for --budget seconds (or --renders),
+method (`matching`: --methods, plus latent with --run) runs for --budget seconds (or --renders),
 then random search gets the same number of renders. Prints one row per target and method, a
 summary (median ratio of random search's distance to the method's), and writes
 --out/sound_matching.png (distance against time) and results.json.
@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matching_targets  # noqa: E402
 
 from jaxsynth import SynthConfig  # noqa: E402
-from vae import atomic  # noqa: E402
-from vae.matching import Problem, direct, latent, random_search  # noqa: E402
-from vae.matching.cmaes import cmaes  # noqa: E402
-from vae.matching.direct import POLISH_FRACTION  # noqa: E402
+from common import atomic  # noqa: E402
+from matching import Problem, direct, latent, random_search  # noqa: E402
+from matching.cmaes import cmaes  # noqa: E402
+from matching.direct import POLISH_FRACTION  # noqa: E402
 
 METHODS = {"direct": direct, "cmaes": cmaes}
 

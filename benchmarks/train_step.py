@@ -67,7 +67,9 @@ import jaxsynth
 from jaxsynth import SynthConfig, Voice
 from jaxsynth.voice import default_impl
 from vae import data as data_lib
-from vae import features, losses, models, presets
+from spectral import features
+from spectral import losses
+from vae import models, presets
 from vae import train as train_lib
 from vae.models import ModelConfig
 from vae.config import LossConfig, ScheduleConfig
@@ -240,7 +242,7 @@ class Baseline:
                                return_complex=True)
 
     def mfcc(self, audio):
-        """librosa's MFCC in torch (as vae.features.mfcc): |STFT|^2 -> mel -> dB (top_db per example) -> DCT."""
+        """librosa's MFCC in torch (as spectral.features.mfcc): |STFT|^2 -> mel -> dB (top_db per example) -> DCT."""
         torch, cfg = self.torch, self.feature_config
         mel = (self.stft(audio).abs() ** 2).transpose(-1, -2) @ self.mel
         db = 10.0 * torch.log10(torch.clamp(mel, min=cfg.amin))

@@ -31,7 +31,8 @@ import numpy as np
 from eval import spectral_metrics
 from eval.clustering import ClusteringConfig, cluster_latents, effective_config
 from eval.reconstruct import Reconstruction
-from vae import diagnostics, features, models, sound_input
+from spectral import features
+from vae import diagnostics, models, sound_input
 from vae import run as run_lib
 
 BASELINES = {

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from vae.help import (EXIT_BAD_INPUT, HelpFormatter, Parser, bounded, check_writable_dir, os_error_message,
+from common.help import (EXIT_BAD_INPUT, HelpFormatter, Parser, bounded, check_writable_dir, os_error_message,
                       resource_problem)
 
 EVALUATE_EXAMPLES = """examples:
@@ -167,7 +167,7 @@ def compare_main(argv: list[str] | None = None) -> int:
         p.error(f"--out {out}: the markdown needs a name of its own (the figure goes to {figure.name} and the JSON "
                 f"summary to {summary_file.name} beside it); give a .md file")
     from eval import compare, figures
-    from vae.atomic import write_text
+    from common.atomic import write_text
 
     try:
         names = args.names or [None] * len(args.runs)

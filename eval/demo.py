@@ -18,7 +18,7 @@ from pathlib import Path
 
 from eval import baselines, organization
 from eval.tables import format_value
-from vae.help import Parser, bounded
+from common.help import Parser, bounded
 
 DEMO_RUN_DIR = Path("runs") / "demo"
 EPOCHS = 60  # Where the validation objective has mostly flattened at this scale (results/timbre.md).

@@ -17,15 +17,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from vae import features  # noqa: E402
-from vae.atomic import atomic_path  # noqa: E402
-from vae.features import FeatureConfig  # noqa: E402
+from spectral import features  # noqa: E402
+from common.atomic import atomic_path  # noqa: E402
+from spectral.features import FeatureConfig  # noqa: E402
 
 DPI = 110
 
 
 def _save(fig, path: str | Path) -> Path:
-    """Saves the figure atomically (`vae.atomic`) and closes it; returns the path."""
+    """Saves the figure atomically (`common.atomic`) and closes it; returns the path."""
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=DPI)

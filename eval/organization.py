@@ -28,7 +28,8 @@ from sklearn.decomposition import PCA
 from eval import baselines
 from eval.reconstruct import render_rows
 from eval.settings import OrganizationConfig
-from vae import features, sound_input
+from spectral import features
+from vae import sound_input
 from vae import run as run_lib
 
 EMBEDDINGS = {

@@ -3,7 +3,7 @@
 JSON has no NaN or infinity; such floats (e.g. the DBCV of a single cluster) are written as null.
 WAVs (soundfile, 16-bit PCM) are written as rendered, not normalised, so loudness stays
 comparable between files; samples outside [-1, 1] are clipped (the Voice mixer keeps its
-output inside that range). Every file is written atomically (`vae.atomic`).
+output inside that range). Every file is written atomically (`common.atomic`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 import soundfile as sf
 
-from vae.atomic import atomic_path, write_text
+from common.atomic import atomic_path, write_text
 
 
 class OutputDir:

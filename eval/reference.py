@@ -25,8 +25,9 @@ from typing import Optional
 
 from tqdm.auto import tqdm
 
-from vae import atomic, run_files
-from vae.help import HelpFormatter, Parser
+from common import atomic
+from vae import run_files
+from common.help import HelpFormatter, Parser
 
 KEPT_RUN_FILES = ("loss_curve.png", "config.json")
 PNG_COLOURS = 256

@@ -185,7 +185,7 @@ def _spectral(m: dict) -> list[str]:
              "elements of all sounds; L1 is Eq. 2.16 per sound (the sum of absolute differences over that sound's "
              "feature), kept as a distribution. Lower is better.", "",
              mse_table({case: m}), "", l1_table({case: m}), "",
-             "Feature settings (`vae.features`, JAX, the run's `loss.feature_config`):", ""]
+             "Feature settings (`spectral.features`, JAX, the run's `loss.feature_config`):", ""]
     rows = [(name, [", ".join(f"{k}={v}" for k, v in settings.items())]) for name, settings in sp["settings"].items()]
     lines += [markdown_table("feature", [Column("settings")], rows), ""]
     lines += [_image(files["fig_l1"], "L1 distributions"), "",

@@ -1,6 +1,6 @@
 """Spectral reconstruction metrics (thesis 2.7.2.2, Tables 5.3/5.7/5.11): MSE and per-example L1.
 
-For each feature of `vae.features` the ground-truth and reconstructed audio are compared
+For each feature of `spectral.features` the ground-truth and reconstructed audio are compared
 on a real-valued representation [..., frames, channels]:
 
   'stft': |STFT| (linear magnitude),  'mfcc': the MFCCs,  'cqt': |CQT| (linear magnitude).
@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vae import features
-from vae.features import FeatureConfig
+from spectral import features
+from spectral.features import FeatureConfig
 
 METRIC_FEATURES = ("stft", "mfcc", "cqt")
 

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from vae import run_files
     from vae.cli import train_main
-    from vae.help import EXIT_NON_FINITE
+    from common.help import EXIT_NON_FINITE
 
     rows = []
     chosen = [v for v in VARIANTS if not args.only or v[1] == args.only]

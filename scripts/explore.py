@@ -1,9 +1,9 @@
-"""The timbre explorer, a local web page of a trained run's latent space: `vae.explorer.cli.main` (console script
+"""The timbre explorer, a local web page of a trained run's latent space: `explorer.cli.main` (console script
 `jaxsynth-explore`); see --help."""
 
 import sys
 
-from vae.explorer.cli import main
+from explorer.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,9 +1,9 @@
-"""Sound matching, the closest torchsynth Voice patch to a WAV: `vae.matching.cli.main` (console script
+"""Sound matching, the closest torchsynth Voice patch to a WAV: `matching.cli.main` (console script
 `jaxsynth-match`); see --help."""
 
 import sys
 
-from vae.matching.cli import main
+from matching.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

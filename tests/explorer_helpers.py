@@ -14,8 +14,8 @@ import soundfile as sf
 
 from jaxsynth import Voice
 from vae import run as run_lib
-from vae.explorer import space as space_lib
-from vae.matching import load_target
+from explorer import space as space_lib
+from matching import load_target
 
 
 def call(url: str, data: bytes | dict | None = None, headers: dict | None = None, method: str | None = None):

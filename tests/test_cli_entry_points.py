@@ -29,7 +29,7 @@ def test_entry_point_resolves_and_answers_help(name, capsys):
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_entry_point_answers_version(name, capsys):
-    from vae.help import version
+    from common.help import version
 
     module, function = SCRIPTS[name].split(":")
     with pytest.raises(SystemExit) as done:

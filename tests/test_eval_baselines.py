@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from eval import baselines
-from vae.features import FeatureConfig
+from spectral.features import FeatureConfig
 
 
 def test_derangement_moves_every_row():

@@ -11,7 +11,7 @@ from eval import clustering, frechet, spectral_metrics, tables
 from eval.clustering import ClusteringConfig, effective_config
 from eval.showcase import latent_path
 from eval.reconstruct import limit_indices, subset_indices, subset_size
-from vae.features import FeatureConfig
+from spectral.features import FeatureConfig
 
 CFG = FeatureConfig(sample_rate=8000, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13,
                     cqt_fmin=261.6255653005986, cqt_n_bins=36, cqt_hop_length=64)

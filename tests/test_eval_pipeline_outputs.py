@@ -12,7 +12,7 @@ import soundfile as sf
 
 from eval import figures, outputs
 from eval.spectral_metrics import METRIC_FEATURES
-from vae.features import FeatureConfig
+from spectral.features import FeatureConfig
 
 CFG = FeatureConfig(sample_rate=8000, n_fft=256, hop_length=64, n_mels=32)
 

@@ -1,7 +1,7 @@
-"""The timbre explorer's server (vae/explorer) over real HTTP on 127.0.0.1: the map, sounds equal to jaxsynth's
+"""The timbre explorer's server (explorer) over real HTTP on 127.0.0.1: the map, sounds equal to jaxsynth's
 renders, the k-NN map inversion, paths, export (float, 16- and 24-bit WAV), sound matching, uploads placed by
 the encoder, bad input and path traversal as JSON 4xx errors, a bounded burst of concurrent renders, the command
-line; the sound descriptors (vae.descriptors) and the slider-label rule (vae.explorer.measures)."""
+line; the sound descriptors (spectral.descriptors) and the slider-label rule (explorer.measures)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ import pytest
 import soundfile as sf
 
 from explorer_helpers import call, expected_point_audio, expected_upload, pcm_wav, wav_samples
-from vae import descriptors
-from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app, measures
-from vae.explorer import space as space_lib
-from vae.explorer.cli import main as cli_main
-from vae.matching import read_patch
+from spectral import descriptors
+from explorer import Explorer, ExplorerConfig, ServerThread, create_app, measures
+from explorer import space as space_lib
+from explorer.cli import main as cli_main
+from matching import read_patch
 
 ROOT = Path(__file__).resolve().parents[1]
 UPLOAD_LIMIT = 64_000
@@ -115,7 +115,7 @@ def test_latent_path_and_export(explorer, url):
     "/static/..%2f..%2f..%2fpyproject.toml", "/static//etc/passwd", "/static/%2fetc%2fpasswd",
     "/api/sound/..%2f..%2fconfig.json.wav", "/api/sound/-1.wav", "/api/sound/99999.wav", "/api/sound/1e3.wav",
     "/api/wav/..%2f..%2fconfig.json.wav", "/api/wav/0123456789abcdef.wav", "/api/export/..%2fconfig.json.json",
-    "/api/export/%2e%2e.json", "/config.json", "/../config.json", "/vae/explorer/server.py",
+    "/api/export/%2e%2e.json", "/config.json", "/../config.json", "/explorer/server.py",
 ])
 def test_no_file_route_escapes_its_folder(url, path):
     parsed = urllib.parse.urlsplit(url)

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from explorer_helpers import expected_point_audio, expected_upload, pcm_wav, wav_samples
-from vae.explorer import Explorer, ExplorerConfig, ServerThread, create_app
-from vae.matching import read_patch
+from explorer import Explorer, ExplorerConfig, ServerThread, create_app
+from matching import read_patch
 
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -14,9 +14,9 @@ import soundfile as sf
 
 from explorer_helpers import call
 from test_explorer import explorer, url  # noqa: F401 - the tiny run's explorer, served on 127.0.0.1
-from vae.explorer import ServerThread, create_app
-from vae.explorer import requests as rq
-from vae.explorer.server import allowed_hosts, is_loopback
+from explorer import ServerThread, create_app
+from explorer import requests as rq
+from explorer.server import allowed_hosts, is_loopback
 
 
 def _raw(url: str, path: str, body: bytes, headers: dict) -> tuple[int, str, bytes]:

@@ -1,4 +1,4 @@
-"""vae.features against librosa on a tone, a chirp and white noise (16 kHz, 0.5 s)."""
+"""spectral.features against librosa on a tone, a chirp and white noise (16 kHz, 0.5 s)."""
 
 import dataclasses
 
@@ -8,7 +8,7 @@ import librosa
 import numpy as np
 import pytest
 
-from vae import features
+from spectral import features
 
 SR = 16000
 N = 8000

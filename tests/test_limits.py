@@ -1,4 +1,4 @@
-"""Sizes a small input asks for are bounded before allocation (`vae.limits`, issue 21 probes 2 and 5): a WAV
+"""Sizes a small input asks for are bounded before allocation (`common.limits`, issue 21 probes 2 and 5): a WAV
 header claiming 1,000,000,007 Hz, a float WAV peaking at 5e29, `--hidden 200000 200000`, a split of 1e12
 patches. Each is one named error, exit 2, nothing written."""
 
@@ -12,8 +12,9 @@ import pytest
 import soundfile as sf
 
 from jaxsynth import SynthConfig
-from vae import cli, data, limits
-from vae.matching import TargetError, load_target
+from common import limits
+from vae import cli, data
+from matching import TargetError, load_target
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.1, control_rate=40)

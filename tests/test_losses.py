@@ -8,16 +8,18 @@ import librosa
 import numpy as np
 import pytest
 
-from vae import features, losses
+from spectral import features
+from spectral import losses as spectral_losses
+from vae import losses
 
-EPS = losses.EPS
-LOSS_NAMES = sorted(losses.SPECTRAL_LOSSES)
+EPS = spectral_losses.EPS
+LOSS_NAMES = sorted(spectral_losses.SPECTRAL_LOSSES)
 
 
 def _all(target, pred):
     """Every spectral loss on one pair of features, as a dict of floats."""
     t, p = jnp.asarray(target), jnp.asarray(pred)
-    return {k: float(fn(t, p)) for k, fn in losses.SPECTRAL_LOSSES.items()}
+    return {k: float(fn(t, p)) for k, fn in spectral_losses.SPECTRAL_LOSSES.items()}
 
 
 def test_phase_only_difference():
@@ -59,7 +61,7 @@ def test_log_slp_wraps_phase_difference():
 
 def test_complex_log_definition():
     x = jnp.array([2j, -1.0, 0.0, 1e-9], jnp.complex64)
-    got = np.asarray(losses.complex_log(x, eps=1e-7))
+    got = np.asarray(spectral_losses.complex_log(x, eps=1e-7))
     want = [np.log(2 + 1e-7) + 0.5j * np.pi, np.log(1 + 1e-7) + 1j * np.pi,
             np.log(1e-7), np.log(1e-9 + 1e-7)]  # Phase 0 where |x| <= eps.
     np.testing.assert_allclose(got, want, rtol=1e-6)
@@ -106,7 +108,7 @@ TARGET, PRED, IDENTICAL = _audio()
 
 def _all_losses(feature):
     """(target, pred) audio -> every spectral loss on `feature`, stacked [len(LOSS_NAMES)]."""
-    return lambda t, p: jnp.stack([losses.spectral_loss(k, t, p, feature, CFG) for k in LOSS_NAMES])
+    return lambda t, p: jnp.stack([spectral_losses.spectral_loss(k, t, p, feature, CFG) for k in LOSS_NAMES])
 
 
 @pytest.mark.parametrize('feature', sorted(features.FEATURES))
@@ -127,9 +129,9 @@ def test_every_loss_finite_with_finite_grads_jit_vmap(feature):
 
 
 def test_spectral_loss_jits_with_static_names():
-    loss_fn = jax.jit(losses.spectral_loss, static_argnums=(0, 3, 4))
+    loss_fn = jax.jit(spectral_losses.spectral_loss, static_argnums=(0, 3, 4))
     got = loss_fn('logslp', TARGET[3:5], PRED[3:5], 'stft', CFG)
-    want = losses.log_slp(features.stft(TARGET[3:5], CFG), features.stft(PRED[3:5], CFG))
+    want = spectral_losses.log_slp(features.stft(TARGET[3:5], CFG), features.stft(PRED[3:5], CFG))
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
@@ -138,15 +140,15 @@ def test_sclp_on_mfcc_matches_eq_4_8_with_librosa():
     kw = dict(sr=SR, n_mfcc=13, n_fft=256, hop_length=64, n_mels=32, pad_mode='reflect')
     m_t, m_p = librosa.feature.mfcc(y=t, **kw), librosa.feature.mfcc(y=p, **kw)
     want = np.linalg.norm(m_t - m_p) / np.linalg.norm(m_t)
-    got = jax.jit(lambda a, b: losses.spectral_loss('SCLP', a, b, 'mfcc', CFG))(t, p)
+    got = jax.jit(lambda a, b: spectral_losses.spectral_loss('SCLP', a, b, 'mfcc', CFG))(t, p)
     assert float(got) == pytest.approx(want, rel=1e-4)
 
 
 def test_spectral_loss_unknown_names():
     with pytest.raises(ValueError, match="'lmsl', 'logsl', 'logslp', 'lslp', 'scl', 'sclp'"):
-        losses.spectral_loss('mse', TARGET, PRED, 'stft', CFG)
+        spectral_losses.spectral_loss('mse', TARGET, PRED, 'stft', CFG)
     with pytest.raises(ValueError, match='valid'):
-        losses.spectral_loss('scl', TARGET, PRED, 'mel', CFG)
+        spectral_losses.spectral_loss('scl', TARGET, PRED, 'mel', CFG)
 
 
 # ------------------------------------------------------------- other terms
@@ -184,10 +186,10 @@ def test_spectral_weight_for_ratio():
 def test_sclp_on_stft_takes_the_parseval_path_with_fft_values_and_gradients():
     """spectral_loss('sclp', .., 'stft') uses STFT linearity + Parseval (no FFT); same value and gradient."""
     def fft_path(t, p):
-        return losses.sclp(features.stft(t, CFG), features.stft(p, CFG))
+        return spectral_losses.sclp(features.stft(t, CFG), features.stft(p, CFG))
 
     def fast_path(t, p):
-        return losses.spectral_loss('sclp', t, p, 'stft', CFG)
+        return spectral_losses.spectral_loss('sclp', t, p, 'stft', CFG)
 
     for fn in (fast_path, fft_path):
         assert np.isfinite(np.asarray(jax.vmap(jax.grad(fn, 1))(TARGET, PRED))).all()

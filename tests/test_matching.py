@@ -1,4 +1,4 @@
-"""Sound matching (vae.matching, scripts/match.py) on tiny configs: 4 kHz, 0.25 s, few starts and steps."""
+"""Sound matching (matching, scripts/match.py) on tiny configs: 4 kHz, 0.25 s, few starts and steps."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ import pytest
 import soundfile as sf
 
 from jaxsynth import SynthConfig, render
-from vae.matching import Problem, TargetError, direct, latent, load_target, random_search, read_patch, write_patch
-from vae.matching.cli import main
-from vae.matching.cmaes import cmaes
-from vae.matching.init import TargetCues, initial_params, target_cues
-from vae.matching.latent import EncoderStartError, latent_starts
-from vae.matching.scan import COORDINATE_POINTS, SCAN_POINTS, coordinate_scan, scan
+from matching import Problem, TargetError, direct, latent, load_target, random_search, read_patch, write_patch
+from matching.cli import main
+from matching.cmaes import cmaes
+from matching.init import TargetCues, initial_params, target_cues
+from matching.latent import EncoderStartError, latent_starts
+from matching.scan import COORDINATE_POINTS, SCAN_POINTS, coordinate_scan, scan
 
 SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.25, control_rate=40)
 
@@ -332,8 +332,8 @@ def test_match_figure_draws_silence_without_warnings(tmp_path):
     """A target with silent frames (-inf dB) draws without a divide-by-zero warning."""
     import warnings
 
-    from vae.matching.figure import match_figure
-    from vae.matching.problem import MatchResult
+    from matching.figure import match_figure
+    from matching.problem import MatchResult
 
     audio = np.zeros(4000, np.float32)
     audio[:1000] = np.sin(np.arange(1000) * 0.3)

@@ -23,7 +23,8 @@ from test_vae_train import _config, _params, _strip, dataset_file, uninterrupted
 
 from eval import cli as eval_cli
 from jaxsynth import SynthConfig, Voice
-from vae import atomic, cli, data, presets, run_files, train
+from common import atomic
+from vae import cli, data, presets, run_files, train
 from vae.config import to_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,7 +309,8 @@ def test_missing_weights_skip_fad_with_instructions(tmp_path):
 _CHILD = r"""
 import os, signal, sys
 from pathlib import Path
-from vae import atomic, data, train
+from common import atomic
+from vae import data, train
 from vae.config import from_json
 
 config_file, out, mode, at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])

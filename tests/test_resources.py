@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from vae import cli, help, run_files, train
+from common import help
+from vae import cli, run_files, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +81,7 @@ def test_evaluate_flags_are_checked_before_any_work(tiny_run, flag, value):
 
 def test_random_search_stops_when_its_time_is_up():
     from jaxsynth import SynthConfig
-    from vae.matching import Problem, random_search
+    from matching import Problem, random_search
 
     problem = Problem.create(SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.1, control_rate=40))
     target = np.sin(np.arange(400) / 3.0).astype(np.float32)
@@ -89,8 +90,8 @@ def test_random_search_stops_when_its_time_is_up():
 
 
 def test_match_budget_covers_the_reference_and_a_full_disk_keeps_nothing(tmp_path, monkeypatch, capsys):
-    from vae.matching import cli as match_cli
-    from vae.matching import figure
+    from matching import cli as match_cli
+    from matching import figure
 
     wav = tmp_path / "t.wav"
     sf.write(wav, 0.3 * np.sin(np.arange(1000) / 4.0), 4000)

@@ -11,7 +11,7 @@ from jaxsynth import SynthConfig
 from vae import losses, pretrained, sound_input
 from vae import run as run_lib
 from vae.cli import train_main
-from vae.features import FeatureConfig
+from spectral.features import FeatureConfig
 from vae.presets import feature_config_for
 
 from conftest import run_cli
@@ -104,7 +104,7 @@ def test_shipped_model_loads_and_hears():
     mu, _ = run_lib.encode(run, run.dataset.test[:8])
     assert mu.shape == (8, run.config.model.latent_dim) and np.all(np.isfinite(mu))
     # Its evaluation's map ships with it and fits the weights, so the explorer opens without computing UMAP.
-    from vae.explorer import space
+    from explorer import space
     shipped = space.load_map(run, None, 2000, 0, progress=False)
     assert shipped.source == "evaluation" and len(shipped.xy) >= 500
 

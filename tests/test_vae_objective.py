@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig, Voice
-from vae import data, diagnostics, features, losses, models, presets, train
+from spectral import features
+from spectral import losses as spectral_losses
+from vae import data, diagnostics, losses, models, presets, train
 from vae.config import LossConfig
 from vae.models import ModelConfig
 
@@ -92,17 +94,17 @@ def test_per_example_convergence_makes_silence_score_one_and_batch_reduction_wei
                                                                                    np.float32))
     silence = jnp.zeros_like(target)
     wrong = jnp.asarray(rng.normal(size=(4, 400)).astype(np.float32))  # Unrelated sounds at full level.
-    d_sil, r = losses.convergence_energies("sclp", target, silence, "stft", FEATURES)
-    d_wrong, _ = losses.convergence_energies("sclp", target, wrong, "stft", FEATURES)
-    assert float(losses.convergence(d_sil, r, "example")) == pytest.approx(1.0, rel=1e-5)
+    d_sil, r = spectral_losses.convergence_energies("sclp", target, silence, "stft", FEATURES)
+    d_wrong, _ = spectral_losses.convergence_energies("sclp", target, wrong, "stft", FEATURES)
+    assert float(spectral_losses.convergence(d_sil, r, "example")) == pytest.approx(1.0, rel=1e-5)
     # The per-example mean explodes on the quiet targets; the batch ratio stays near sqrt(2).
-    assert float(losses.convergence(d_wrong, r, "example")) > 100.0
-    assert 1.0 < float(losses.convergence(d_wrong, r, "batch")) < 2.5
+    assert float(spectral_losses.convergence(d_wrong, r, "example")) > 100.0
+    assert 1.0 < float(spectral_losses.convergence(d_wrong, r, "batch")) < 2.5
     # The example reduction from energies is the thesis's SCLP.
-    np.testing.assert_allclose(float(losses.convergence(d_wrong, r, "example")),
-                               float(losses.spectral_loss("sclp", target, wrong, "stft", FEATURES)), rtol=1e-5)
+    np.testing.assert_allclose(float(spectral_losses.convergence(d_wrong, r, "example")),
+                               float(spectral_losses.spectral_loss("sclp", target, wrong, "stft", FEATURES)), rtol=1e-5)
     with pytest.raises(ValueError, match="unknown reduction"):
-        losses.convergence(d_sil, r, "median")
+        spectral_losses.convergence(d_sil, r, "median")
 
 
 def test_multiscale_term_ranks_silence_below_a_quieter_copy():
@@ -110,11 +112,11 @@ def test_multiscale_term_ranks_silence_below_a_quieter_copy():
     target = jnp.asarray(rng.normal(size=(2, 400)).astype(np.float32))
 
     def mss(pred):
-        return float(losses.multiscale_spectral(losses.multiscale_parts(target, pred, FEATURES)))
+        return float(spectral_losses.multiscale_spectral(spectral_losses.multiscale_parts(target, pred, FEATURES)))
 
     assert mss(target) == pytest.approx(0.0, abs=1e-5)
     assert mss(0.5 * target) < mss(jnp.zeros_like(target))
-    assert losses.multiscale_parts(target, target, FEATURES)["diff"].shape == (2, len(losses.MSS_SCALES))
+    assert spectral_losses.multiscale_parts(target, target, FEATURES)["diff"].shape == (2, len(spectral_losses.MSS_SCALES))
 
 
 def test_batch_convergence_and_multiscale_reach_the_decoder_through_the_synth():

@@ -7,7 +7,7 @@ import pytest
 from jaxsynth import SynthConfig
 from vae import config as config_lib
 from vae import data, presets
-from vae.features import FeatureConfig
+from spectral.features import FeatureConfig
 
 
 def _resolve(argv):

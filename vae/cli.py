@@ -13,8 +13,9 @@ import math
 import sys
 from pathlib import Path
 
-from vae import data, limits, presets, run_files, train
-from vae.help import (EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, Parser, check_writable_dir, os_error_message,
+from common import limits
+from vae import data, presets, run_files, train
+from common.help import (EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, Parser, check_writable_dir, os_error_message,
                       resource_problem)
 
 
@@ -119,7 +120,7 @@ ABOVE_0 = ("lr", "kl_weight", "buffer_seconds", "lr_decay_factor", "ratio")
 
 def check_settings(settings: dict) -> None:
     """Raises ValueError naming the flag of the first numeric setting out of its range (`AT_LEAST`, `ABOVE_0`,
-    and the upper bounds of `vae.limits`)."""
+    and the upper bounds of `common.limits`)."""
     bounds = {k: (low, ">=") for low, keys in AT_LEAST.items() for k in keys} | {k: (0, ">") for k in ABOVE_0}
     for key, (low, op) in bounds.items():
         value = settings.get(key)

@@ -14,9 +14,10 @@ import typing
 from typing import Optional
 
 from jaxsynth import ParameterSubset, SynthConfig
-from vae import features, losses
+from spectral import features
+from spectral import losses
 from vae.data import DataConfig
-from vae.features import FeatureConfig
+from spectral.features import FeatureConfig
 from vae.models import ModelConfig
 
 FORMAT = "jaxsynth-vae-run/1"
@@ -78,7 +79,7 @@ class LossConfig:
     """The objective's terms and weights; the defaults are the thesis's objective exactly.
 
     Attributes:
-      spectral, feature, feature_config: spectral loss (vae.losses) on that feature (vae.features).
+      spectral, feature, feature_config: spectral loss (spectral.losses) on that feature (spectral.features).
       alpha: clamp-loss weight; ratio: beta * spectral : recon at the start (section 4.3).
       kl_weight: weight of the KL term (1: the thesis's ELBO). L_recon is a plain sum of squared errors,
         a Gaussian likelihood with variance 1/2 per parameter; kl_weight = 2 sigma^2 makes it one with
@@ -102,7 +103,7 @@ class LossConfig:
         decoded values pass `stop_gradient` on the way into the synth (the parameter loss still trains
         them). The spectral gradient misleads for pitch farther than about a semitone
         (benchmarks/RESULTS.md), so the synth head can leave pitch to the parameter loss. (): none.
-      distance_weight: weight of the distance-preservation term (`losses.distance_preservation`): latent
+      distance_weight: weight of the distance-preservation term (`vae.losses.distance_preservation`): latent
         distances between encoded sounds held to their log-mel distances, so that sounds that are close sit
         close; needs an encoder that hears (`ModelConfig.sound_input`). 0: off.
     """

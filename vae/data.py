@@ -32,7 +32,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, ParameterSubset, parameter_range, random_params
-from vae import atomic, limits
+from common import atomic, limits
 
 FORMAT = "jaxsynth-vae-dataset/1"
 SPLITS = ("train", "val", "test")
@@ -154,7 +154,7 @@ def save(dataset: Dataset, path: str | Path, progress: bool = True) -> tuple[Pat
     """Writes NAME.npz and NAME.json (see module doc); returns their paths."""
     npz_path, json_path = paths(path)
     fixed_names = [n for n, _ in dataset.fixed]
-    # Each file atomically (`vae.atomic`); a file object, as np.savez would otherwise append ".npz".
+    # Each file atomically (`common.atomic`); a file object, as np.savez would otherwise append ".npz".
     with atomic.atomic_path(npz_path) as tmp, open(tmp, "wb") as f:
         np.savez(
             f,

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import jaxsynth
 from jaxsynth import ParameterSubset, SynthConfig
 from vae.data import n_free
-from vae.features import FeatureConfig
+from spectral.features import FeatureConfig
 
 OUTPUTS = {"linear": lambda raw: raw, "sigmoid": jax.nn.sigmoid}  # Decoder output activations.
 

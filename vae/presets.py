@@ -28,9 +28,11 @@ from typing import Any, Optional
 
 from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import data as data_lib
-from vae import features, losses, sound_input
-from vae.features import FeatureConfig
-from vae.help import HelpFormatter, Parser, did_you_mean
+from spectral import features
+from spectral import losses
+from vae import sound_input
+from spectral.features import FeatureConfig
+from common.help import HelpFormatter, Parser, did_you_mean
 from vae.models import OUTPUTS, ModelConfig
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 
@@ -139,7 +141,7 @@ SCALES: dict[str, Scale] = {
 _IMPROVED = {"kl_weight": 0.01, "spectral_reduction": "batch", "mss_weight": 1.0}
 # 'timbre' is the timbre space (results/timbre.md): the encoder hears each patch's sound (log-mel frames of
 # its render, `vae.sound_input`) and its latent distances are held to the sounds' log-mel distances
-# (`losses.distance_preservation`), with the improved KL weight; the decoder still outputs parameters, so any
+# (`vae.losses.distance_preservation`), with the improved KL weight; the decoder still outputs parameters, so any
 # sound can be encoded and decoded to a patch. The main phase has no spectral term (its gradient cannot reach
 # the weights without the synth head, and rendering the validation set each epoch would be most of the time).
 OBJECTIVES: dict[str, dict[str, Any]] = {

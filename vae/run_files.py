@@ -13,7 +13,7 @@ RUN_DIR/
   loss_curve.png     train/val curves of every term, phases marked.
   failure.json       only if a loss went non-finite: step and the bad terms.
 
-Every file here is written atomically (`vae.atomic`), so a kill at any moment leaves each one
+Every file here is written atomically (`common.atomic`), so a kill at any moment leaves each one
 whole; a file damaged otherwise is reported by name (`RunFileError`) with what to do.
 `--overwrite` deletes only these entries (`clear_run`), and only from a folder that holds
 nothing else.
@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
-from vae import atomic
+from common import atomic
 from vae.config import RunConfig, from_json, to_json
 
 
@@ -116,7 +116,7 @@ def check_overwritable(run_dir: str | Path) -> None:
 
 
 def remove_temporaries(run_dir: str | Path) -> None:
-    """Deletes what atomic writes killed mid-way left in run_dir (their targets are whole; see `vae.atomic`)."""
+    """Deletes what atomic writes killed mid-way left in run_dir (their targets are whole; see `common.atomic`)."""
     for path in Path(run_dir).iterdir():
         if atomic.is_temporary(path.name) and path.is_file():
             path.unlink()

@@ -21,8 +21,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxsynth import ParameterSubset, SynthConfig, Voice
-from vae import features
-from vae.features import FeatureConfig
+from spectral import features
+from spectral.features import FeatureConfig
 
 MAX_MELS = 64  # Mel bands the encoder reads (fewer where the run's n_fft has fewer than 8 bins per band).
 FLOOR_DB = -100.0  # Absolute dB floor of the mel power (1e-10): silence reads as the floor.

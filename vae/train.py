@@ -37,8 +37,11 @@ from tqdm.auto import tqdm
 
 from jaxsynth import ParameterSubset, SynthConfig, Voice
 from vae import data as data_lib
-from vae import diagnostics, features, losses, models
-from vae import atomic, run_files, sound_input
+from spectral import features
+from spectral import losses as spectral_losses
+from vae import diagnostics, losses, models
+from common import atomic
+from vae import run_files, sound_input
 from vae import sharding as sharding_lib
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
 from vae.models import ModelConfig
@@ -98,7 +101,7 @@ def example_terms(obj: Objective, params, x, z_rng, noise, *, inputs=None, weigh
     term and render=True (a training step renders only when `Objective.renders_in_step`):
     'spectral' [B], the thesis's per-example loss, plus for the batch reduction of a convergence loss
     its energies 'spectral_diff', 'spectral_ref' [B], and with mss_weight the multi-resolution parts
-    'mss_diff', 'mss_ref' [B, R] and 'mss_log' [B] (`losses.multiscale_parts`); with distance_weight,
+    'mss_diff', 'mss_ref' [B, R] and 'mss_log' [B] (`spectral_losses.multiscale_parts`); with distance_weight,
     'distance' [B] (`losses.distance_preservation`; weight [B] marks real rows, None: all).
     inputs [B, encoder_width]: what the encoder reads (the sounds' log-mel frames when the model hears;
     None: x itself).
@@ -122,14 +125,14 @@ def example_terms(obj: Objective, params, x, z_rng, noise, *, inputs=None, weigh
     target, pred = models.render_pair(x, raw, noise, obj.subset, obj.synth, obj.model.synth_head, obj.impl)
     loss = obj.loss
     if loss.batch_convergence:
-        diff, ref = losses.convergence_energies(loss.spectral, target, pred, loss.feature, loss.feature_config)
-        terms.update(spectral=features.safe_sqrt(diff) / (features.safe_sqrt(ref) + losses.EPS),
+        diff, ref = spectral_losses.convergence_energies(loss.spectral, target, pred, loss.feature, loss.feature_config)
+        terms.update(spectral=features.safe_sqrt(diff) / (features.safe_sqrt(ref) + spectral_losses.EPS),
                      spectral_diff=diff, spectral_ref=ref)
     else:
-        terms["spectral"] = each(functools.partial(losses.spectral_loss, loss.spectral, feature_name=loss.feature,
+        terms["spectral"] = each(functools.partial(spectral_losses.spectral_loss, loss.spectral, feature_name=loss.feature,
                                                    feature_cfg=loss.feature_config))(target, pred)
     if loss.mss_weight and obj.renders_in_step:
-        parts = losses.multiscale_parts(target, pred, loss.feature_config)
+        parts = spectral_losses.multiscale_parts(target, pred, loss.feature_config)
         terms.update(mss_diff=parts["diff"], mss_ref=parts["ref"], mss_log=parts["log"])
     return terms
 
@@ -148,10 +151,10 @@ def combine(obj: Objective, means: dict, beta, kl_weight, *, free_bits: bool = T
     loss = obj.loss
     zero = jnp.zeros((), jnp.float32)
     if "spectral_diff" in means:
-        spectral = losses.convergence(means["spectral_diff"], means["spectral_ref"], "batch")
+        spectral = spectral_losses.convergence(means["spectral_diff"], means["spectral_ref"], "batch")
     else:
         spectral = means.get("spectral", zero)
-    mss = (losses.multiscale_spectral({"diff": means["mss_diff"], "ref": means["mss_ref"], "log": means["mss_log"]})
+    mss = (spectral_losses.multiscale_spectral({"diff": means["mss_diff"], "ref": means["mss_ref"], "log": means["mss_log"]})
            if "mss_diff" in means else zero)
     kl = losses.free_bits_kl(means["kl_dims"], loss.free_bits) if free_bits and loss.free_bits else means["kl"]
     total = (means["recon"] if obj.recon else 0.0) + means["clamp"] + kl_weight * kl

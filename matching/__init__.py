@@ -12,14 +12,14 @@ envelope), `descent` (batched Adam under a time budget), `scan` (grid scans of p
 `patch` (patch.json), `figure`, `cli` (scripts/match.py).
 """
 
-from vae.matching.audio import TargetError, fit_length, load_target
-from vae.matching.cmaes import cmaes
-from vae.matching.direct import direct
-from vae.matching.latent import latent
-from vae.matching.loss import match_terms, spectral_distance
-from vae.matching.patch import read_patch, write_patch
-from vae.matching.problem import MatchResult, Problem
-from vae.matching.random_search import random_search
+from matching.audio import TargetError, fit_length, load_target
+from matching.cmaes import cmaes
+from matching.direct import direct
+from matching.latent import latent
+from matching.loss import match_terms, spectral_distance
+from matching.patch import read_patch, write_patch
+from matching.problem import MatchResult, Problem
+from matching.random_search import random_search
 
 __all__ = ["MatchResult", "Problem", "TargetError", "cmaes", "direct", "fit_length", "latent", "load_target", "match_terms",
            "random_search", "read_patch", "spectral_distance", "write_patch"]

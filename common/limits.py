@@ -21,7 +21,7 @@ SETTING_LIMITS = {"n_patches": MAX_PATCHES, "split": MAX_PATCHES, "hidden": MAX_
 
 
 class SizeLimitError(ValueError):
-    """A size (patches, widths, rate, duration) above its bound in `vae.limits`; the message names it."""
+    """A size (patches, widths, rate, duration) above its bound in `common.limits`; the message names it."""
 
 
 def check_size(name: str, value: float, limit: float, hint: str = "") -> None:
@@ -29,7 +29,7 @@ def check_size(name: str, value: float, limit: float, hint: str = "") -> None:
     if value > limit:
         shown = value if isinstance(value, int) else f"{value:g}"
         raise SizeLimitError(f"{name} {shown} is above the limit of {limit:g}" + (f"; {hint}" if hint else "")
-                             + " (vae/limits.py)")
+                             + " (common/limits.py)")
 
 
 def check_settings(settings: dict) -> None:

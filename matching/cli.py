@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vae import atomic
-from vae.help import Parser, check_writable_dir
+from common import atomic
+from common.help import Parser, check_writable_dir
 
 METHODS = ("direct", "cmaes", "latent", "random")
 REFERENCE_SHARE = 1 / 3  # Of --budget, for the random-search reference after the method.
@@ -144,12 +144,12 @@ def synth_config(sample_rate: int | None, seconds: float | None, run_synth=None)
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    from vae.matching import audio
-    from vae.matching.cmaes import cmaes
-    from vae.matching.direct import direct
-    from vae.matching.latent import EncoderStartError, check_encoder_target, latent
-    from vae.matching.problem import Problem
-    from vae.matching.random_search import mean_patch_distance, random_search
+    from matching import audio
+    from matching.cmaes import cmaes
+    from matching.direct import direct
+    from matching.latent import EncoderStartError, check_encoder_target, latent
+    from matching.problem import Problem
+    from matching.random_search import mean_patch_distance, random_search
     from vae.run import hears_audio
 
     method = args.method or "direct"
@@ -253,7 +253,7 @@ def _write_outputs(out: Path, written: list, args, synth, problem, best, target,
     if it was made here, so that a failure (a full disk) can remove what this run wrote and nothing else."""
     import soundfile as sf
 
-    from vae.matching import figure, patch
+    from matching import figure, patch
 
     if not out.exists():
         out.mkdir(parents=True)

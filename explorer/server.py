@@ -8,7 +8,7 @@
     POST /api/decode                {"z": [latent]} | {"xy": [x, y]} | {"point": index} -> a sound (JSON, see below)
     POST /api/path                  {"a": z, "b": z, "steps": n} -> {"sounds": [n sounds from a to b]}
     GET  /api/wav/{id}.wav          a decoded sound's WAV (32-bit float, the samples as rendered; ?bits=16|24: PCM)
-    GET  /api/export/{id}.json      its patch.json (sound-matching format, `vae.matching.patch`), as a download
+    GET  /api/export/{id}.json      its patch.json (sound-matching format, `matching.patch`), as a download
     POST /api/match                 a WAV file as the body -> sound matching -> {"sound": ..., "match": {...}}
     POST /api/encode                a WAV file as the body -> encoded by a model that hears, at once ->
                                     {"xy", "mu", "id", "sound", "notes"} (422 for a model that encodes parameters)
@@ -38,9 +38,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from vae.explorer import requests as rq
-from vae.explorer.sound import WAV_SUBTYPES
-from vae.explorer.state import Explorer
+from explorer import requests as rq
+from explorer.sound import WAV_SUBTYPES
+from explorer.state import Explorer
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WAV_TYPE = "audio/wav"

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxsynth import parameter_range
-from vae.matching.problem import Problem
-from vae.matching.random_search import distances
+from matching.problem import Problem
+from matching.random_search import distances
 
 PITCH_PARAMETERS = ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")  # each in semitones
 SCAN_SEMITONES = 1.5  # half-width of each scan

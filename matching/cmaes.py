@@ -8,10 +8,10 @@ import time
 import jax.numpy as jnp
 import numpy as np
 
-from vae.matching import init, scan
-from vae.matching.direct import DIRECT_LR, POOL, best_patch, refine, select_starts
-from vae.matching.problem import MatchResult, Problem, history_row
-from vae.matching.random_search import distances
+from matching import init, scan
+from matching.direct import DIRECT_LR, POOL, best_patch, refine, select_starts
+from matching.problem import MatchResult, Problem, history_row
+from matching.random_search import distances
 
 CMA_SIGMA = 0.2  # initial step size in [0, 1] units (a fifth of every parameter's range)
 REFINE_FRACTION = 0.5  # share of the budget (time and steps) left to gradient refinement

@@ -1,4 +1,4 @@
-"""The map's sound descriptors (`vae.descriptors`, measured on each point's rendered training patch) and the
+"""The map's sound descriptors (`spectral.descriptors`, measured on each point's rendered training patch) and the
 latent sliders' labels: which descriptor each latent dimension moves most.
 
 The page colours the map by any of DESCRIPTORS (with a colour bar in its unit) and labels slider z_i
@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
-from vae import descriptors
+from spectral import descriptors
 
 MIN_PAIRS = 8  # Fewest points with a finite descriptor for a correlation to label a slider.
 # Noisiness is shown as spectral flatness in dB (0: white noise), floored here: most synth sounds are tones with a
@@ -26,7 +26,7 @@ FLATNESS_FLOOR_DB = -60.0
 @dataclasses.dataclass(frozen=True)
 class Descriptor:
     """One colouring of the map: `name` (the JSON key), `label` and `unit` for the legend, `of` the values
-    [n] from `vae.descriptors.Descriptors`."""
+    [n] from `spectral.descriptors.Descriptors`."""
 
     name: str
     label: str

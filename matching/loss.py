@@ -1,7 +1,7 @@
 """The matching loss and the reported spectral distance, per candidate.
 
-Both come from one call of `vae.losses.multiscale_parts` (STFTs at n_fft/4 ... 2 n_fft, hop n_fft/4):
-- the loss is `vae.losses.multiscale_spectral` per candidate: the mean over resolutions of the
+Both come from one call of `spectral.losses.multiscale_parts` (STFTs at n_fft/4 ... 2 n_fft, hop n_fft/4):
+- the loss is `spectral.losses.multiscale_spectral` per candidate: the mean over resolutions of the
   magnitude spectral convergence ||T| - |P||_F / ||T||_F plus the mean log-magnitude distance;
 - the *spectral distance* reported by every method, the CLI and the benchmark is its log part
   alone: the mean over the four resolutions of mean |log(|T| + 1e-5) - log(|P| + 1e-5)|;
@@ -19,8 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxsynth import SynthConfig
-from vae import features, losses
-from vae.features import FeatureConfig
+from spectral import features
+from spectral import losses
+from spectral.features import FeatureConfig
 
 
 def feature_config(synth: SynthConfig) -> FeatureConfig:
@@ -50,7 +51,7 @@ def spectral_w1(target: jnp.ndarray, audio: jnp.ndarray, cfg: FeatureConfig) -> 
 def match_terms(target: jnp.ndarray, audio: jnp.ndarray, cfg: FeatureConfig, log_weight: float = 1.0,
                 w1_weight: float = 0.0) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(loss [B], spectral distance [B]) of candidates audio [B, n] against one target [n]; the loss is
-    convergence + log_weight * log (1: `vae.losses.multiscale_spectral` as is) + w1_weight * `spectral_w1`."""
+    convergence + log_weight * log (1: `spectral.losses.multiscale_spectral` as is) + w1_weight * `spectral_w1`."""
     parts = losses.multiscale_parts(jnp.broadcast_to(target, audio.shape), audio, cfg)
     loss = jax.vmap(losses.multiscale_spectral)(parts) + (log_weight - 1.0) * parts["log"]
     if w1_weight:

@@ -10,7 +10,7 @@ import numpy as np
 import soundfile as sf
 
 from jaxsynth import SynthConfig
-from vae import limits
+from common import limits
 
 WAV_FORMATS = ("WAV", "WAVEX", "RF64", "W64")  # libsndfile's names of the WAV family.
 SILENCE = 1e-6  # Peak amplitude under which a target counts as silent (nothing to match).
@@ -67,7 +67,7 @@ def check_audio(audio: np.ndarray, label: str) -> np.ndarray:
 
 def check_rates(info_rate: int, config: SynthConfig, label: str) -> None:
     """Raises `TargetError` before any sample is read when the WAV's header rate or the synth's rate and length
-    are outside `vae.limits` (the resampling work grows with both rates)."""
+    are outside `common.limits` (the resampling work grows with both rates)."""
     try:
         limits.check_size(f"{label}: the sample rate in its header", info_rate, limits.MAX_SAMPLE_RATE,
                           "resample it to a usual rate (8-192 kHz) first")

@@ -3,7 +3,7 @@
 Every sound the explorer plays is `render(expand(decode(z)))`: `vae.run.decode` (clamped to [0, 1]),
 the run's `ParameterSubset.expand` to all 78 parameters, and `jaxsynth.Voice(synth, noise_seed).render`
 with row 0 of the voice's default noise (the row patch.json names, so torchsynth and
-`vae.matching.read_patch` reproduce it). Batches of more than one are padded to a fixed size so that a
+`matching.read_patch` reproduce it). Batches of more than one are padded to a fixed size so that a
 path never compiles anew; one sound at a time is its own shape, warmed at start.
 """
 

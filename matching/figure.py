@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae import atomic
+from common import atomic
 
 
 def _spectrogram(ax, audio: np.ndarray, sample_rate: int, title: str) -> None:

@@ -10,7 +10,7 @@ import socket
 import sys
 from pathlib import Path
 
-from vae.help import EXIT_BAD_INPUT, HelpFormatter, Parser
+from common.help import EXIT_BAD_INPUT, HelpFormatter, Parser
 
 EPILOG = """examples:
   explore.py                                    # the shipped timbre space (16 kHz x 1 s), no training needed
@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         return fail(problem)
 
-    from vae.explorer import Explorer, ExplorerConfig, create_app, serve
-    from vae.explorer.server import allowed_hosts
+    from explorer import Explorer, ExplorerConfig, create_app, serve
+    from explorer.server import allowed_hosts
 
     config = ExplorerConfig(points=args.points, match_budget_s=args.match_budget)
     try:

@@ -1,5 +1,5 @@
 // The timbre explorer's page: a hand-written canvas map of the run's latent space and the calls to its JSON API
-// (see vae/explorer/server.py). No external libraries: everything here is served by the explorer itself.
+// (see explorer/server.py). No external libraries: everything here is served by the explorer itself.
 "use strict";
 
 const $ = (id) => document.getElementById(id);

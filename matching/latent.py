@@ -13,11 +13,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from vae import run as run_lib
-from vae.matching.audio import TargetError
-from vae.matching.descent import descend, to_params
-from vae.matching.direct import DIRECT_LR, best_patch, refine
-from vae.matching.problem import MatchResult, Problem
-from vae.matching.random_search import distances
+from matching.audio import TargetError
+from matching.descent import descend, to_params
+from matching.direct import DIRECT_LR, best_patch, refine
+from matching.problem import MatchResult, Problem
+from matching.random_search import distances
 
 LATENT_LR = 0.05  # Adam step on z (the prior's scale is 1)
 STARTS = ("auto", "encoder", "prior")  # auto: the encoder's when the run hears sounds, else the prior's

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, RANGES, SynthConfig
-from vae import atomic
+from common import atomic
 
 FORMAT = "jaxsynth-patch/1"
 

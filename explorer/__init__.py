@@ -6,15 +6,15 @@
 
 Files, one concept each: `config` (ExplorerConfig), `space` (the 2-D map of training latents, its
 clusters, and the k-NN mappings between map and latent space), `measures` (the map points' sound
-descriptors, `vae.descriptors`, and the sliders' names), `patches` (main parameters in physical units), `sound` (decode + jaxsynth render, WAV bytes), `cache` (rendered sounds by id, bounded), `requests` (validation of what clients send),
+descriptors, `spectral.descriptors`, and the sliders' names), `patches` (main parameters in physical units), `sound` (decode + jaxsynth render, WAV bytes), `cache` (rendered sounds by id, bounded), `requests` (validation of what clients send),
 `state` (Explorer: everything a route does, as plain functions of the request's data), `server`
 (routes, errors as JSON, rendering in worker threads), `serve` (uvicorn in the foreground or in a
 thread), `cli` (scripts/explore.py), `static/` (the page: hand-written canvas, no external assets).
 """
 
-from vae.explorer.config import ExplorerConfig
-from vae.explorer.server import create_app
-from vae.explorer.serve import ServerThread, serve
-from vae.explorer.state import Explorer
+from explorer.config import ExplorerConfig
+from explorer.server import create_app
+from explorer.serve import ServerThread, serve
+from explorer.state import Explorer
 
 __all__ = ["Explorer", "ExplorerConfig", "ServerThread", "create_app", "serve"]

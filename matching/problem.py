@@ -12,8 +12,8 @@ import numpy as np
 from jaxsynth import SynthConfig, Voice, render
 from jaxsynth.subset import ParameterSubset
 from vae.data import parameter_subset
-from vae.features import FeatureConfig
-from vae.matching.loss import feature_config, match_terms
+from spectral.features import FeatureConfig
+from matching.loss import feature_config, match_terms
 
 NOISE_SEED = 13  # jaxsynth.Voice's default noise seed; every candidate uses its first row.
 
@@ -28,7 +28,7 @@ class Problem:
       subset: the free parameters (the thesis's 63 or all 78) and the frozen values of the others.
       impl: jaxsynth implementation ('xla', 'cpu_kernel' or None for the backend's default).
       log_weight: weight of the log-magnitude part of the loss beside spectral convergence (1 is
-        `vae.losses.multiscale_spectral`; the reported distance is unaffected).
+        `spectral.losses.multiscale_spectral`; the reported distance is unaffected).
       w1_weight: weight of `loss.spectral_w1` (the spectra as distributions over log frequency, in
         octaves) in the loss; 0 leaves it out.
     """

@@ -7,10 +7,10 @@ import time
 import jax.numpy as jnp
 import numpy as np
 
-from vae.matching import init, scan
-from vae.matching.descent import descend
-from vae.matching.problem import MatchResult, Problem, history_row
-from vae.matching.random_search import distances
+from matching import init, scan
+from matching.descent import descend
+from matching.problem import MatchResult, Problem, history_row
+from matching.random_search import distances
 
 DIRECT_LR = 0.1  # Adam step on logits (a logit step of 0.1 moves a mid-range parameter by ~2.5%)
 ROUND_STEPS = 200  # steps per set of starts before fresh starts are drawn

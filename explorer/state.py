@@ -17,11 +17,11 @@ import numpy as np
 
 from jaxsynth import N_PARAMETERS, SynthConfig
 from vae import run as run_lib
-from vae.explorer import measures, patches, space
-from vae.explorer.cache import Sound, SoundCache, sound_id
-from vae.explorer.config import ExplorerConfig
-from vae.explorer.requests import RequestError
-from vae.explorer.sound import WAV_SUBTYPES, Renderer, wav_bytes
+from explorer import measures, patches, space
+from explorer.cache import Sound, SoundCache, sound_id
+from explorer.config import ExplorerConfig
+from explorer.requests import RequestError
+from explorer.sound import WAV_SUBTYPES, Renderer, wav_bytes
 
 INVERSION = ("k-nearest-neighbour inverse: a map position becomes the inverse-distance-weighted mean of the "
              "latents of its {k} nearest map points (UMAP itself has no inverse)")
@@ -171,8 +171,8 @@ class Explorer:
         return wav_bytes(sound.audio, self.renderer.sample_rate, bits)
 
     def patch_document(self, sound: Sound) -> dict:
-        """The sound-matching patch.json document (`vae.matching.patch`) of a sound, with its latent."""
-        from vae.matching.patch import patch_dict
+        """The sound-matching patch.json document (`matching.patch`) of a sound, with its latent."""
+        from matching.patch import patch_dict
 
         return patch_dict(sound.full01, self.renderer.voice.config, noise=self.renderer.noise_info,
                           free=list(self.run.subset.names), source="explorer", run=str(self.run.run_dir),
@@ -195,10 +195,10 @@ class Explorer:
         return self._decoded(mu, xy, ["upload"])[0], notes
 
     def match(self, wav: bytes) -> tuple[Sound, dict]:
-        """Sound matching of an uploaded WAV (`vae.matching.latent`, `match_budget_s` seconds, through the run's
+        """Sound matching of an uploaded WAV (`matching.latent`, `match_budget_s` seconds, through the run's
         decoder): the matched patch rendered, its encoding placed on the map, and the matching's numbers.
         RequestError(422) when the file is not a usable WAV."""
-        from vae.matching import Problem, latent
+        from matching import Problem, latent
 
         synth = self.renderer.voice.config
         target, notes = _load_upload(wav, synth)
@@ -214,8 +214,8 @@ class Explorer:
 
 def _load_upload(wav: bytes, synth: SynthConfig) -> tuple[np.ndarray, list[str]]:
     """WAV bytes -> (mono float32 [buffer_size] at synth's rate, the loader's warnings), loaded like
-    scripts/match.py (`vae.matching.load_target`); RequestError(422) when it is not a usable WAV."""
-    from vae.matching import TargetError, load_target
+    scripts/match.py (`matching.load_target`); RequestError(422) when it is not a usable WAV."""
+    from matching import TargetError, load_target
 
     with tempfile.TemporaryDirectory(prefix="explorer-upload-") as folder:
         path = Path(folder) / "upload.wav"

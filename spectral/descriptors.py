@@ -6,7 +6,7 @@
     d.brightness_hz                      # spectral centroid of the mean magnitude spectrum
     d.noisiness                          # spectral flatness of the mean power spectrum, 0 (tone) to 1 (white noise)
 
-Pure numpy over arrays, beside `vae.features` (the project's spectral representations) so that the explorer,
+Pure numpy over arrays, beside `spectral.features` (the project's spectral representations) so that the explorer,
 the evaluation and sound matching can all use it without the web stack or the evaluation's dependencies.
 
 Pitch: the autocorrelation of the whole clip (mean removed, unbiased: each lag divided by its overlap,

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vae.matching.problem import MatchResult, Problem, history_row
+from matching.problem import MatchResult, Problem, history_row
 
 
 @functools.partial(jax.jit, static_argnames=("problem",))

@@ -13,7 +13,7 @@ import numpy as np
 import optax
 
 from vae import models
-from vae.matching.problem import Problem, history_row
+from matching.problem import Problem, history_row
 
 
 def to_params(x: jnp.ndarray, decoder: models.ModelConfig | None, variables) -> jnp.ndarray:
