@@ -44,6 +44,7 @@ from eval.reconstruct import (Reconstruction, audio_batches, limit_indices, make
                               subset_indices, subset_size)
 from eval.settings import SEED_OFFSETS, EvalConfig  # noqa: F401 - EvalConfig is exported here too
 from vae import run as run_lib
+from vae import run_files
 
 class StageTimer:
     """Accumulates wall-clock seconds per stage name: `with timer.stage("fad"): ...`."""
@@ -124,10 +125,9 @@ def _spectral_record(errors: spectral_metrics.SpectralErrors, test: Reconstructi
 
 def _clustering_record(latent: LatentClustering, cfg: EvalConfig, seeds: dict, out: OutputDir) -> dict:
     res = latent.result
-    out.npy("cluster_indices", "latent/train_indices.npy", latent.indices)
-    out.npy("cluster_mu", "latent/mu.npy", latent.mu)
-    out.npy("umap", "latent/umap_embedding.npy", res.embedding)
-    out.npy("labels", "latent/labels.npy", res.labels)
+    for key, name, array in zip(("cluster_indices", "cluster_mu", "umap", "labels"), run_files.MAP_FILES,
+                                (latent.indices, latent.mu, res.embedding, res.labels)):
+        out.npy(key, f"{run_files.MAP_FOLDER.name}/{name}", array)
     return {"status": "computed", "fraction": cfg.cluster_fraction, "seed_subset": seeds["cluster_subset"],
             "n_points": len(latent.indices), "n_clusters": res.n_clusters, "n_noise": res.n_noise, "dbcv": res.dbcv,
             "config": dataclasses.asdict(latent.config), "requested_n_neighbors": cfg.clustering.n_neighbors}
@@ -201,7 +201,7 @@ def evaluate(run_dir: str | Path, cfg: EvalConfig = EvalConfig(), out_dir: str |
     with timer.stage("load"):
         run = run_lib.load_run(run_dir, cfg.which)
         voice = make_voice(run)
-    out = OutputDir(out_dir if out_dir is not None else run_dir / "eval")  # Only once the run loaded.
+    out = OutputDir(run_dir / run_files.MAP_FOLDER.parent if out_dir is None else out_dir)  # Once the run loaded.
     dataset = run.dataset
     say(f"evaluating {run_dir} ({cfg.which} checkpoint, step {run.step}): {run.synth_config.sample_rate} Hz x "
         f"{run.synth_config.buffer_size_seconds} s, {len(dataset.test)} test patches")

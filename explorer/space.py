@@ -25,7 +25,6 @@ from eval import clustering
 from vae import run as run_lib
 from vae import run_files
 
-EVAL_FILES = ("train_indices", "mu", "umap_embedding", "labels")  # RUN/eval/latent/NAME.npy
 MU_TOLERANCE = 1e-3  # Largest |mu - stored mu| for which the evaluation's map still describes the checkpoint.
 
 
@@ -82,10 +81,10 @@ def project(space: LatentMap, z: np.ndarray, k: int) -> np.ndarray:
 def _from_evaluation(run: run_lib.LoadedRun) -> LatentMap | None:
     """The evaluation's map of RUN, or None when it is absent, damaged or made with another checkpoint."""
     folder = Path(run.run_dir) / run_files.MAP_FOLDER
-    if not all((folder / f"{name}.npy").is_file() for name in EVAL_FILES):
+    if not all((folder / name).is_file() for name in run_files.MAP_FILES):
         return None
     try:
-        indices, stored_mu, xy, labels = (np.load(folder / f"{name}.npy") for name in EVAL_FILES)
+        indices, stored_mu, xy, labels = (np.load(folder / name) for name in run_files.MAP_FILES)
     except (OSError, ValueError):
         return None
     n = len(indices)

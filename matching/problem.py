@@ -11,11 +11,11 @@ import numpy as np
 
 from jaxsynth import SynthConfig, Voice, render
 from jaxsynth.subset import ParameterSubset
+from vae.config import NOISE_SEED
 from vae.data import parameter_subset
 from spectral.features import FeatureConfig
 from matching.loss import feature_config, match_terms
 
-NOISE_SEED = 13  # jaxsynth.Voice's default noise seed; every candidate uses its first row.
 
 
 @dataclasses.dataclass(frozen=True)

@@ -104,6 +104,12 @@ def lslp(target: jnp.ndarray, pred: jnp.ndarray) -> jnp.ndarray:
     return jnp.mean(_l1(target - pred))
 
 
+def energies_from_audio(name: str, feature_name: str) -> bool:
+    """Whether loss `name` on `feature_name` takes its norms straight from the audio (`sclp_stft`): SCLP on
+    STFTs, the one loss whose feature is linear in the audio and whose norms Parseval gives without an FFT."""
+    return name == "sclp" and feature_name == "stft"
+
+
 def sclp_stft(target_audio: jnp.ndarray, pred_audio: jnp.ndarray, cfg: features.FeatureConfig,
               eps: float = EPS) -> jnp.ndarray:
     """SCLP on STFTs (eq. 4.1) from audio [..., n] -> [], with no FFT: the STFT is linear, so
@@ -125,7 +131,7 @@ def convergence_energies(name: str, target_audio: jnp.ndarray, pred_audio: jnp.n
     audio [..., n]: D = T - P (|T| - |P| for scl), R = T (|T|). The thesis's per-example loss is
     sqrt(D) / (sqrt(R) + eps), averaged; the batch reduction of auraloss and ParallelWaveGAN is
     sqrt(sum D) / sqrt(sum R) (`convergence`)."""
-    if name == "sclp" and feature_name == "stft":
+    if energies_from_audio(name, feature_name):
         return features.stft_energy(target_audio - pred_audio, cfg), features.stft_energy(target_audio, cfg)
     target = features.compute(feature_name, target_audio, cfg)
     pred = features.compute(feature_name, pred_audio, cfg)
@@ -207,7 +213,7 @@ def spectral_loss(name: str,
     if key not in SPECTRAL_LOSSES:
         raise ValueError(f'unknown spectral loss {name!r}; valid: {sorted(SPECTRAL_LOSSES)}')
     cfg = features.FeatureConfig() if feature_cfg is None else feature_cfg
-    if key == 'sclp' and feature_name == 'stft':
+    if energies_from_audio(key, feature_name):
         return sclp_stft(target_audio, pred_audio, cfg)
     target = features.compute(feature_name, target_audio, cfg)
     pred = features.compute(feature_name, pred_audio, cfg)

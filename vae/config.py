@@ -21,6 +21,7 @@ from spectral.features import FeatureConfig
 from vae.models import ModelConfig
 
 FORMAT = "jaxsynth-vae-run/1"
+NOISE_SEED = 13  # Seed of the synth's noise rows (jaxsynth.Voice's default): runs, matching and the explorer render with it.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,7 +165,7 @@ class RunConfig:
     free_names: tuple[str, ...]
     fixed: tuple[tuple[str, float], ...]
     seed: int = 0
-    noise_seed: int = 13
+    noise_seed: int = NOISE_SEED
     checkpoint_every: int = 200
     case: Optional[str] = None
     scale: str = "thesis"

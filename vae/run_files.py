@@ -324,6 +324,8 @@ def plot_metrics(records: list[dict], path: str | Path) -> None:
 
 
 MAP_FOLDER = Path("eval") / "latent"  # Where scripts/evaluate.py writes the latent map that the explorer reuses.
+# The map's files in MAP_FOLDER: its training patches (indices into the split), their mu, 2-D positions, labels.
+MAP_FILES = ("train_indices.npy", "mu.npy", "umap_embedding.npy", "labels.npy")
 WEIGHTS_FILE = "weights.npz"  # An exported run's model weights (`save_weights`), in place of checkpoints/.
 
 
