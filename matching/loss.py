@@ -12,24 +12,13 @@ Both come from one call of `spectral.losses.multiscale_parts` (STFTs at n_fft/4 
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsynth import SynthConfig
 from spectral import features
 from spectral import losses
 from spectral.features import FeatureConfig
-
-
-def feature_config(synth: SynthConfig) -> FeatureConfig:
-    """STFT settings of the loss at the synth's rate: n_fft ~ 64 ms (1024 at 16 kHz), hop n_fft / 4."""
-    n_fft = 1 << max(6, int(round(math.log2(0.064 * synth.sample_rate))))
-    while n_fft * 2 > synth.buffer_size and n_fft > 64:  # the largest resolution (2 n_fft) fits the sound
-        n_fft //= 2
-    return FeatureConfig(sample_rate=synth.sample_rate, n_fft=n_fft, hop_length=n_fft // 4)
 
 
 def spectral_w1(target: jnp.ndarray, audio: jnp.ndarray, cfg: FeatureConfig) -> jnp.ndarray:

@@ -13,8 +13,9 @@ from jaxsynth import SynthConfig, Voice, render
 from jaxsynth.subset import ParameterSubset
 from vae.config import NOISE_SEED
 from vae.data import parameter_subset
+from spectral import sizing
 from spectral.features import FeatureConfig
-from matching.loss import feature_config, match_terms
+from matching.loss import match_terms
 
 
 
@@ -24,7 +25,7 @@ class Problem:
 
     Attributes:
       synth: the synth's settings (rate, buffer length) the target was loaded at.
-      features: STFT settings of the loss (`loss.feature_config`).
+      features: STFT settings of the loss (`spectral.sizing.multiscale_config`).
       subset: the free parameters (the thesis's 63 or all 78) and the frozen values of the others.
       impl: jaxsynth implementation ('xla', 'cpu_kernel' or None for the backend's default).
       log_weight: weight of the log-magnitude part of the loss beside spectral convergence (1 is
@@ -44,7 +45,8 @@ class Problem:
     def create(cls, synth: SynthConfig, all_params: bool = False, subset: ParameterSubset | None = None,
                impl: str | None = None, log_weight: float = 1.0, w1_weight: float = 0.0) -> "Problem":
         """The default problem: the thesis's 63 free parameters (all 78 with all_params) or `subset`."""
-        return cls(synth, feature_config(synth), subset or parameter_subset(all_params), impl, log_weight, w1_weight)
+        return cls(synth, sizing.multiscale_config(synth), subset or parameter_subset(all_params), impl, log_weight,
+                   w1_weight)
 
     def noise(self) -> jax.Array:
         """[buffer_size] white noise shared by every candidate: row 0 of `Voice`'s default noise."""
