@@ -69,7 +69,8 @@ from jaxsynth.voice import default_impl
 from vae import data as data_lib
 from spectral import features
 from spectral import losses
-from vae import models, presets
+from spectral import sizing
+from vae import models
 from vae import train as train_lib
 from vae.models import ModelConfig
 from vae.config import LossConfig, ScheduleConfig
@@ -115,7 +116,7 @@ def peak_rss_mib() -> float:
 def settings(batch: int, seconds: float, sample_rate: int, feature: str = "stft"):
     synth = SynthConfig(batch_size=batch, sample_rate=sample_rate, buffer_size_seconds=seconds)
     subset = data_lib.parameter_subset()
-    loss = LossConfig("sclp", feature, presets.feature_config_for(synth), ALPHA, 3.0)
+    loss = LossConfig("sclp", feature, sizing.feature_config(synth), ALPHA, 3.0)
     return synth, subset, loss
 
 

@@ -40,5 +40,4 @@ def check_range(field: str, value, low: float, *, above: bool = False, limit: Op
         if not (isinstance(v, (int, float)) and math.isfinite(v) and (v > low if above else v >= low)):
             raise SettingError(field, f"must be a finite number {'>' if above else '>='} {low}, got {v!r}")
         if limit is not None and v > limit:
-            shown = v if isinstance(v, int) else f"{v:g}"
-            raise SettingLimitError(field, f"{shown} is above the limit of {limit:g} (common/limits.py)")
+            raise SettingLimitError(field, limits.above_limit(v, limit))

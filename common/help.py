@@ -11,8 +11,9 @@ import difflib
 import importlib.metadata
 import os
 import re
+import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 # Exit statuses: 2 bad input (arguments, files, permissions), 3 a training loss went non-finite.
@@ -38,6 +39,24 @@ def resource_problem(err: BaseException) -> str | None:
             return "the disk is full"
         err = err.__cause__ or err.__context__
     return None
+
+
+def report_error(err: BaseException, *, resource: Callable[[str], str], os_hint: str,
+                 told: tuple = (ValueError, FileNotFoundError), describe: Callable[[BaseException], str] = str) -> int:
+    """Prints one line on stderr for bad input or a lacking resource and returns EXIT_BAD_INPUT; re-raises anything
+    else. resource(problem): the line for out of memory or a full disk (`resource_problem`); errors of the `told`
+    types read as describe(err); other OSErrors (permissions, a file where a folder belongs) end with os_hint."""
+    problem = resource_problem(err)
+    if problem:
+        message = resource(problem)
+    elif isinstance(err, told):
+        message = describe(err)
+    elif isinstance(err, OSError):
+        message = os_error_message(err, os_hint)
+    else:
+        raise err
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def check_writable_dir(path: str | Path, flag: str) -> None:

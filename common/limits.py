@@ -15,27 +15,18 @@ MAX_SAMPLE_RATE = 384_000  # Hz, of the synth and of a WAV's header (the highest
 MIN_WAV_RATE = 1_000  # Hz, the lowest WAV rate read (a lower claimed rate means a huge upsampling).
 MAX_SECONDS = 60.0  # Seconds of a synth buffer (one sound: 60 s x 384 kHz x 4 B = 92 MB per patch).
 
-# Setting name (as in vae.presets / the flags) -> its bound.
-SETTING_LIMITS = {"n_patches": MAX_PATCHES, "split": MAX_PATCHES, "hidden": MAX_HIDDEN, "latent": MAX_LATENT,
-                  "sample_rate": MAX_SAMPLE_RATE, "control_rate": MAX_SAMPLE_RATE, "buffer_seconds": MAX_SECONDS}
-
 
 class SizeLimitError(ValueError):
     """A size (patches, widths, rate, duration) above its bound in `common.limits`; the message names it."""
 
 
+def above_limit(value: float, limit: float, hint: str = "") -> str:
+    """'VALUE is above the limit of LIMIT' (+ '; hint'), and where the limits are written."""
+    shown = value if isinstance(value, int) else f"{value:g}"
+    return f"{shown} is above the limit of {limit:g}" + (f"; {hint}" if hint else "") + " (common/limits.py)"
+
+
 def check_size(name: str, value: float, limit: float, hint: str = "") -> None:
     """Raises `SizeLimitError` "NAME VALUE is above the limit of LIMIT" (+ hint) when value > limit."""
     if value > limit:
-        shown = value if isinstance(value, int) else f"{value:g}"
-        raise SizeLimitError(f"{name} {shown} is above the limit of {limit:g}" + (f"; {hint}" if hint else "")
-                             + " (common/limits.py)")
-
-
-def check_settings(settings: dict) -> None:
-    """`check_size` of every setting of `SETTING_LIMITS` present (lists: each value), named as its flag."""
-    for key, limit in SETTING_LIMITS.items():
-        value = settings.get(key)
-        for v in (value if isinstance(value, (list, tuple)) else [value]):
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                check_size(f"--{key.replace('_', '-')}", v, limit)
+        raise SizeLimitError(f"{name} {above_limit(value, limit, hint)}")

@@ -107,7 +107,7 @@ def kruskal(runs: Sequence[EvaluatedRun]) -> dict[str, KruskalResult]:
 def by_experiment(runs: Sequence[EvaluatedRun]) -> dict[str, list[EvaluatedRun]]:
     """The runs of thesis cases grouped by experiment (Exp1/Exp2/Exp3), groups of two or more only: the
     thesis tests its losses within one experiment at a time."""
-    from vae.presets import experiment_of
+    from vae.settings import experiment_of
 
     groups: dict[str, list[EvaluatedRun]] = {}
     for r in runs:

@@ -263,7 +263,8 @@ def _write_outputs(out: Path, written: list, args, synth, problem, best, target,
         with atomic.atomic_path(out / name) as tmp:
             sf.write(tmp, audio, synth.sample_rate, subtype="FLOAT")
         written.append(out / name)
-    patch.write_patch(out / "patch.json", best.params01, synth, noise={"source": "jaxsynth.Voice", "seed": NOISE_SEED, "row": 0},
+    patch.write_patch(out / "patch.json", best.params01, synth,
+                      noise={"source": "jaxsynth.Voice", "seed": NOISE_SEED, "row": 0},
                       free=list(problem.subset.names), target=str(args.target), match=summary)
     written.append(out / "patch.json")
     figure.match_figure(out / "match.png", target, matched, synth.sample_rate, results)

@@ -9,6 +9,7 @@ keeps its largest resolution (2 n_fft) inside the sound: `multiscale_config`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Optional
 
@@ -27,6 +28,7 @@ def fft_size(sample_rate: int, seconds: float) -> int:
     return 2 ** round(math.log2(seconds * sample_rate))
 
 
+@functools.lru_cache(maxsize=16)  # The CQT search renders kernels; a run's start asks twice (check, then build).
 def feature_config(synth: SynthConfig, feature: Optional[str] = None) -> FeatureConfig:
     """Feature settings for a synth: librosa's defaults at 44.1 kHz, scaled with the sample rate below.
 

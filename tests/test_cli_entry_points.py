@@ -54,7 +54,7 @@ def test_a_misspelled_flag_is_one_line_with_a_suggestion(name, argv, expected, c
 
 
 def test_a_misspelled_case_name_gets_the_closest_case():
-    from vae import presets
+    from vae import settings
 
     with pytest.raises(ValueError, match="unknown case 'Exp1-SLCP'; did you mean Exp1-SCLP?"):
-        presets.case_name("Exp1-SLCP")
+        settings.case_name("Exp1-SLCP")

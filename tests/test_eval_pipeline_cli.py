@@ -139,12 +139,12 @@ def test_bad_run_directories_are_explained(tmp_path, capsys):
     assert cli.main([str(tmp_path / "not_a_run"), "--quiet"]) == 2
     assert "not a run directory" in capsys.readouterr().err
 
-    from vae import data, presets, run_files
+    from vae import data, run_files, settings
 
-    resolved = presets.resolve({"scale": "tiny", "loss": "sclp", "feature": "mfcc"})
-    dataset = data.generate(presets.data_config(resolved.settings))
+    resolved = settings.resolve({"scale": "tiny", "loss": "sclp", "feature": "mfcc"})
+    dataset = data.generate(settings.data_config(resolved.settings))
     data.save(dataset, tmp_path / "d.npz", progress=False)
-    run_files.write_config(tmp_path / "untrained", presets.build_config(resolved, dataset, tmp_path / "d.npz"))
+    run_files.write_config(tmp_path / "untrained", settings.build_config(resolved, dataset, tmp_path / "d.npz"))
     assert cli.main([str(tmp_path / "untrained"), "--quiet"]) == 2
     assert "no 'best' checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):

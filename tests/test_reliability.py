@@ -24,7 +24,7 @@ from test_vae_train import _config, _params, _strip, dataset_file, uninterrupted
 from eval import cli as eval_cli
 from jaxsynth import SynthConfig, Voice
 from common import atomic
-from vae import cli, data, presets, run_files, train
+from vae import cli, data, run_files, settings, train
 from vae.config import to_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ PASSING = {
     "unknown_case": (["--case", "Exp9-X"], "unknown case 'Exp9-X'"),
     "unknown_scale": (["--scale", "huge"], "unknown scale 'huge'"),
     "bad_batch": (["--batch-size", "0"], "--batch-size must be"),
-    "bad_split": (["--split", "40", "8", "8"], "(--split)"),
+    "bad_split": (["--split", "40", "8", "8"], "--split 40 8 8 must be three sizes"),
     "bad_latent": (["--latent", "0"], "--latent must be"),
     "bad_hidden": (["--hidden", "8", "0"], "--hidden must be"),
     "bad_sample_rate": (["--sample-rate", "0"], "--sample-rate must be"),
@@ -275,8 +275,8 @@ def test_p8_out_that_cannot_be_written(tiny_run, tmp_path, monkeypatch, capsys):
 
 def test_p9_sample_rate_500_trains_with_features_that_fit():
     dataset = data.generate(data.DataConfig(8, (6, 1, 1)))
-    resolved = presets.resolve({"scale": "tiny", "sample_rate": 500, "feature": "stft"})
-    config = presets.build_config(resolved, dataset, "d.npz")  # STFT needs no mel bands.
+    resolved = settings.resolve({"scale": "tiny", "sample_rate": 500, "feature": "stft"})
+    config = settings.build_config(resolved, dataset, "d.npz")  # STFT needs no mel bands.
     assert config.loss.feature_config.sample_rate == 500
 
 

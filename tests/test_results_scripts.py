@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from conftest import load_script
 
-from vae import data, presets, run_files
+from vae import data, run_files, settings
 from vae.data import parameter_subset
 
 
 def _two_phase_run(folder, names):
     """A run directory whose pretraining is best at epoch 2 and fine-tuning at epoch 1 of its phase."""
-    resolved = presets.resolve({"case": "Exp2-SCLP-ts", "objective": "improved-pretrained", "scale": "tiny"})
+    resolved = settings.resolve({"case": "Exp2-SCLP-ts", "objective": "improved-pretrained", "scale": "tiny"})
     dataset = data.generate(data.DataConfig(16, (8, 4, 4)))
-    run_files.write_config(folder, presets.build_config(resolved, dataset, folder / "d.npz"))
+    run_files.write_config(folder, settings.build_config(resolved, dataset, folder / "d.npz"))
     k = len(names)
     rows = []
     for phase, errors, best in (("pretrain", [0.08, 0.06, 0.07], 2), ("finetune", [0.05, 0.09], 1)):

@@ -12,11 +12,11 @@ from vae import losses, pretrained, sound_input
 from vae import run as run_lib
 from vae.cli import train_main
 from spectral.features import FeatureConfig
-from vae.presets import feature_config_for
+from spectral.sizing import feature_config
 
 from conftest import run_cli
 
-MEL = sound_input.mel_config(feature_config_for(SynthConfig(batch_size=4, sample_rate=8000, buffer_size_seconds=0.25),
+MEL = sound_input.mel_config(feature_config(SynthConfig(batch_size=4, sample_rate=8000, buffer_size_seconds=0.25),
                                                 "stft"))
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig, Voice
-from vae import data, models, presets, train
+from spectral import sizing
+from vae import data, models, train
 from vae.models import ModelConfig
 from vae.config import LossConfig
 
@@ -61,7 +62,7 @@ def test_sigmoid_output_stays_in_range_and_keeps_the_linear_default():
     assert float(jnp.abs(raw_lin).max()) > 1.0
     assert bool(jnp.all((raw_sig >= 0.0) & (raw_sig <= 1.0)))
     np.testing.assert_allclose(raw_sig, jax.nn.sigmoid(raw_lin), rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="unknown decoder output 'tanh'"):
+    with pytest.raises(ValueError, match="ModelConfig.output 'tanh' is unknown; valid: linear, sigmoid"):
         ModelConfig(output="tanh")
 
 
@@ -74,7 +75,7 @@ def _spectral_grads(synth_head: bool):
     voice = Voice(synth)
     subset = data.parameter_subset()
     model = ModelConfig(63, (32, 16), 8, synth_head)
-    obj = train.Objective(model, synth, subset, LossConfig("sclp", "stft", presets.feature_config_for(synth)),
+    obj = train.Objective(model, synth, subset, LossConfig("sclp", "stft", sizing.feature_config(synth)),
                           recon=True, spectral=True, batch_size=4)
     params = models.init(model, 0)["params"]
     # Pull the decoder's raw outputs into (0, 1) so the clamp passes gradients for most outputs.

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig, Voice
-from spectral import features
+from spectral import features, sizing
 from spectral import losses as spectral_losses
-from vae import data, diagnostics, losses, models, presets, train
+from common.bounds import SettingError
+from vae import data, diagnostics, flags, losses, models, presets, settings, train
 from vae.config import LossConfig
 from vae.models import ModelConfig
 
 SYNTH = SynthConfig(batch_size=4, sample_rate=4000, buffer_size_seconds=0.1)
-FEATURES = presets.feature_config_for(SYNTH)
+FEATURES = sizing.feature_config(SYNTH)
 
 
 def _objective(synth_head: bool, **loss) -> train.Objective:
@@ -140,20 +141,20 @@ def test_loss_config_validates_its_settings():
 
 
 def test_objective_layer_sits_between_case_and_scale():
-    resolved = presets.resolve({"case": "Exp2-SCLP-ts", "objective": "IMPROVED", "scale": "quick", "kl_weight": 0.05})
+    resolved = settings.resolve({"case": "Exp2-SCLP-ts", "objective": "IMPROVED", "scale": "quick", "kl_weight": 0.05})
     s = resolved.settings
     assert resolved.objective == "improved" and s["synth_head"] and s["loss"] == "sclp"
     assert (s["kl_weight"], s["spectral_reduction"], s["mss_weight"]) == (0.05, "batch", 1.0)
-    assert any(line.startswith("objective improved expands to") for line in resolved.expansions)
-    thesis = presets.resolve({"case": "Exp2-SCLP-ts"}).settings
+    assert any(line.startswith("objective improved expands to") for line in flags.expansions(resolved))
+    thesis = settings.resolve({"case": "Exp2-SCLP-ts"}).settings
     assert (thesis["kl_weight"], thesis["spectral_reduction"], thesis["mss_weight"], thesis["free_bits"]) == \
         (1.0, "example", 0.0, 0.0)
-    pretrained = presets.resolve({"case": "Exp2-SCLP-ts", "objective": "improved-pretrained", "scale": "quick"}).settings
+    pretrained = settings.resolve({"case": "Exp2-SCLP-ts", "objective": "improved-pretrained", "scale": "quick"}).settings
     assert (pretrained["kl_weight"], pretrained["finetune_recon"], pretrained["ratio"]) == (0.01, True, 0.1)
     assert pretrained["spectral_frozen"] == ["pitch"] and thesis["spectral_frozen"] == []
     assert pretrained["pretrain_epochs"] == 30  # The objective's 500, capped by the quick scale.
     with pytest.raises(ValueError, match="unknown objective 'best'; valid: thesis, improved"):
-        presets.resolve({"objective": "best"})
+        settings.resolve({"objective": "best"})
 
 
 # ---------------------------------------------------------------- diagnostics
@@ -225,8 +226,11 @@ def test_spectral_frozen_parameters_get_no_spectral_gradient():
 
 def test_spectral_frozen_flag_expands_pitch_and_names_bad_names():
     names = data.parameter_subset().names
-    assert presets.spectral_frozen_names(["pitch"], names) == ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")
-    assert presets.spectral_frozen_names(["vco_2/tuning", "adsr_1/attack"], names) == ("adsr_1/attack", "vco_2/tuning")
-    assert presets.spectral_frozen_names(["none"], names) == ()  # Overrides improved-pretrained's pitch.
-    with pytest.raises(ValueError, match="--spectral-frozen: vco_9/tuning"):
-        presets.spectral_frozen_names(["vco_9/tuning"], names)
+    assert settings.spectral_frozen_names(["pitch"], names) == ("keyboard/midi_f0", "vco_1/tuning", "vco_2/tuning")
+    assert settings.spectral_frozen_names(["vco_2/tuning", "adsr_1/attack"], names) == ("adsr_1/attack", "vco_2/tuning")
+    assert settings.spectral_frozen_names(["none"], names) == ()  # Overrides improved-pretrained's pitch.
+    assert settings.spectral_frozen_names(["vco_9/tuning", "pitch"], names)[-1] == "vco_9/tuning"  # Refused next:
+    resolved = settings.resolve({"scale": "tiny", "spectral_frozen": ["vco_9/tuning"]})
+    with pytest.raises(SettingError, match="LossConfig.spectral_frozen names vco_9/tuning, which is not a free") as err:
+        settings.check(resolved)
+    assert flags.describe(err.value).startswith("--spectral-frozen names vco_9/tuning")

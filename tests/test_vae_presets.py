@@ -1,4 +1,4 @@
-"""vae.presets: the 15 thesis cases, scale layering, flags, and the configs they build."""
+"""vae.presets, vae.settings, vae.flags: the 15 thesis cases, scale layering, flags, and the configs they build."""
 
 import dataclasses
 
@@ -6,12 +6,15 @@ import pytest
 
 from jaxsynth import SynthConfig
 from vae import config as config_lib
-from vae import data, presets
+from common.bounds import SettingError
+from spectral import sizing
+from vae import data, flags, presets, settings
+from vae.models import ModelConfig
 from spectral.features import FeatureConfig
 
 
 def _resolve(argv):
-    return presets.resolve(vars(presets.parser().parse_args(argv)))
+    return settings.resolve(vars(flags.parser().parse_args(argv)))
 
 
 def test_fifteen_thesis_cases():
@@ -32,8 +35,8 @@ def test_case_expansion(case, expected):
     resolved = _resolve(["--case", case.lower()])
     assert resolved.case == case and resolved.scale == "thesis"
     assert {k: resolved.settings[k] for k in expected} == expected
-    assert resolved.expansions[0].startswith(f"case {case} expands to: ")
-    reparsed = vars(presets.parser().parse_args(presets.to_flags(presets.CASES[case])))
+    assert flags.expansions(resolved)[0].startswith(f"case {case} expands to: ")
+    reparsed = vars(flags.parser().parse_args(flags.to_flags(presets.CASES[case])))
     assert reparsed == presets.CASES[case]
 
 
@@ -52,13 +55,32 @@ def test_thesis_defaults():
     assert (s["n_patches"], tuple(s["split"]), s["sample_rate"], s["buffer_seconds"]) == (
         140_000, (100_000, 20_000, 20_000), 44_100, 1.0)
     assert (s["batch_size"], s["lr"], s["patience"], s["max_epochs"], s["hidden"]) == (256, 1e-4, 20, 500, [256, 64])
-    assert presets.feature_config_for(SynthConfig(sample_rate=44_100, buffer_size_seconds=1.0)) == FeatureConfig()
+    assert sizing.feature_config(SynthConfig(sample_rate=44_100, buffer_size_seconds=1.0)) == FeatureConfig()
 
 
 def test_scaled_feature_config_fits():
-    cfg = presets.feature_config_for(SynthConfig(sample_rate=8000, buffer_size_seconds=0.25))
+    cfg = sizing.feature_config(SynthConfig(sample_rate=8000, buffer_size_seconds=0.25))
     assert (cfg.n_fft, cfg.hop_length, cfg.n_mels) == (512, 128, 64)
     assert 0 < cfg.cqt_n_bins < 84 and cfg.cqt_fmin > 32
+
+
+def test_matching_stft_is_64_ms_and_fits_the_sound():
+    assert sizing.multiscale_config(SynthConfig(sample_rate=16_000, buffer_size_seconds=1.0)).n_fft == 1024
+    short = sizing.multiscale_config(SynthConfig(sample_rate=16_000, buffer_size_seconds=0.1))  # 1,600 samples.
+    assert (short.n_fft, short.hop_length) == (512, 128)
+
+
+def test_a_field_error_names_the_field_and_its_flag():
+    with pytest.raises(SettingError) as err:
+        ModelConfig(latent_dim=0)
+    assert str(err.value) == "ModelConfig.latent_dim must be a finite number >= 1, got 0"
+    assert flags.describe(err.value) == "--latent must be a finite number >= 1, got 0"
+    with pytest.raises(SettingError) as err:
+        sizing.feature_config(SynthConfig(sample_rate=500, buffer_size_seconds=0.1, control_rate=100), "mfcc")
+    assert flags.describe(err.value).startswith("--sample-rate 500 is too low for --feature mfcc")
+    assert "raise --sample-rate or use --feature stft or cqt" in flags.describe(err.value)
+    dests = {action.dest for action in flags.parser()._actions}
+    assert set(settings.FIELD_SETTINGS.values()) <= set(presets.DEFAULTS) <= dests  # Every setting has its flag.
 
 
 def test_unknown_names_list_valid_ones(capsys):
@@ -67,7 +89,7 @@ def test_unknown_names_list_valid_ones(capsys):
     with pytest.raises(ValueError, match=f"unknown scale 'huge'; valid: {', '.join(presets.SCALES)}$"):
         _resolve(["--scale", "huge"])
     with pytest.raises(SystemExit):
-        presets.parser().parse_args(["--loss", "l2"])
+        flags.parser().parse_args(["--loss", "l2"])
     assert "invalid choice: 'l2' (choose from" in capsys.readouterr().err
 
 
@@ -77,11 +99,11 @@ def tiny_dataset():
 
 
 def test_build_config_phases_and_json_round_trip(tiny_dataset, tmp_path):
-    exp3 = presets.build_config(_resolve(["--case", "Exp3-STFT", "--scale", "tiny"]), tiny_dataset, tmp_path / "d.npz")
+    exp3 = settings.build_config(_resolve(["--case", "Exp3-STFT", "--scale", "tiny"]), tiny_dataset, tmp_path / "d.npz")
     assert [(p.name, p.recon, p.spectral, p.beta) for p in exp3.phases] == [
         ("pretrain", True, False, 0.0), ("finetune", False, True, 1.0)]
     assert exp3.model.synth_head and exp3.model.hidden == (128,) and exp3.case == "Exp3-STFT"
-    exp1 = presets.build_config(_resolve(["--case", "Exp1-SCL"]), tiny_dataset, tmp_path / "d.npz")
+    exp1 = settings.build_config(_resolve(["--case", "Exp1-SCL"]), tiny_dataset, tmp_path / "d.npz")
     assert len(exp1.phases) == 1 and exp1.phases[0].beta is None and not exp1.model.synth_head
     for config in (exp1, exp3):
         assert config_lib.from_json(config_lib.to_json(config)) == config
@@ -89,19 +111,21 @@ def test_build_config_phases_and_json_round_trip(tiny_dataset, tmp_path):
 
 
 def test_finetune_recon_keeps_the_parameter_loss_and_needs_pretraining(tiny_dataset, tmp_path):
-    joint = presets.build_config(_resolve(["--case", "Exp3-STFT", "--scale", "tiny", "--finetune-recon",
+    joint = settings.build_config(_resolve(["--case", "Exp3-STFT", "--scale", "tiny", "--finetune-recon",
                                            "--output", "sigmoid"]), tiny_dataset, tmp_path / "d.npz")
     assert [(p.name, p.recon, p.spectral, p.beta) for p in joint.phases] == [
         ("pretrain", True, False, 0.0), ("finetune", True, True, None)]  # beta calibrated, as in eq. 4.4
     assert joint.model.output == "sigmoid" and config_lib.from_json(config_lib.to_json(joint)) == joint
-    with pytest.raises(ValueError, match="--finetune-recon .* --pretrain-epochs"):
-        presets.build_config(_resolve(["--case", "Exp2-SCLP-ts", "--finetune-recon"]), tiny_dataset, tmp_path / "d.npz")
+    with pytest.raises(SettingError, match="finetune_recon keeps .* pretrain_epochs") as err:
+        settings.build_config(_resolve(["--case", "Exp2-SCLP-ts", "--finetune-recon"]), tiny_dataset, tmp_path / "d.npz")
+    assert flags.describe(err.value).startswith("--finetune-recon keeps the parameter loss")
+    assert "give --pretrain-epochs N (N > 0) or drop --finetune-recon" in flags.describe(err.value)
 
 
 def test_build_config_rejects_mismatched_dataset(tiny_dataset, tmp_path):
     with pytest.raises(data.DatasetError, match="has 63 free parameters but the model expects 78"):
-        presets.build_config(_resolve(["--all-params"]), tiny_dataset, tmp_path / "d.npz")
-    with pytest.raises(ValueError, match="unknown spectral loss 'l2'"):
+        settings.build_config(_resolve(["--all-params"]), tiny_dataset, tmp_path / "d.npz")
+    with pytest.raises(SettingError, match="LossConfig.spectral 'l2' is unknown; valid: lmsl"):
         config_lib.LossConfig(spectral="l2")
-    with pytest.raises(ValueError, match="unknown feature 'mel'"):
+    with pytest.raises(SettingError, match="LossConfig.feature 'mel' is unknown"):
         dataclasses.replace(config_lib.LossConfig(), feature="mel")

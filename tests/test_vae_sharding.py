@@ -14,16 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHECK = r"""
 import json, sys
 import jax, numpy as np
-from vae import data, presets, run, train
+from vae import data, flags, run, settings, train
 
 assert jax.local_device_count() == 4, jax.devices()
 out = sys.argv[1]
-args = vars(presets.parser().parse_args(["--scale", "tiny", "--synth-head", "--max-epochs", "1", "--batch-size", "8",
+args = vars(flags.parser().parse_args(["--scale", "tiny", "--synth-head", "--max-epochs", "1", "--batch-size", "8",
                                           "--data", out + "/tiny.npz"]))
-resolved = presets.resolve(args)
-path = presets.dataset_path(resolved.settings)
-dataset = data.load_or_generate(path, presets.data_config(resolved.settings), progress=False)
-config = presets.build_config(resolved, dataset, path)
+resolved = settings.resolve(args)
+path = settings.dataset_path(resolved.settings)
+dataset = data.load_or_generate(path, settings.data_config(resolved.settings), progress=False)
+config = settings.build_config(resolved, dataset, path)
 # Spy on the training step the loop calls: the devices its results live on, and (first call) the
 # per-device shape of the batch in the compiled, partitioned program.
 step_fn, seen = train.train_step, []

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig
-from vae import data, models, presets, run, run_files, train
+from spectral import sizing
+from vae import data, models, run, run_files, train
 from vae.models import ModelConfig
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig, from_json
 
@@ -36,7 +37,7 @@ def _config(dataset_file, lr=1e-3, checkpoint_every=2) -> RunConfig:
         PhaseConfig("second", recon=True, spectral=False, beta=0.0, max_epochs=3, patience=10, batch_size=16,
                     learning_rate=lr / 2, schedule=ScheduleConfig("step", decay_start=1, decay_every=1)),
     )
-    return RunConfig(ModelConfig(63, (32, 16), 8), synth, LossConfig("sclp", "stft", presets.feature_config_for(synth)),
+    return RunConfig(ModelConfig(63, (32, 16), 8), synth, LossConfig("sclp", "stft", sizing.feature_config(synth)),
                      phases, data.DataConfig(64, (48, 8, 8)), str(path), dataset.names, dataset.fixed,
                      checkpoint_every=checkpoint_every)
 

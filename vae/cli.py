@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import sys
 from pathlib import Path
 
-from common import limits
-from vae import data, presets, run_files, train
+from common.bounds import SettingError
+from vae import data, flags, run_files, settings, train
 from common.help import (EXIT_BAD_INPUT, EXIT_NON_FINITE, HelpFormatter, Parser, check_writable_dir, os_error_message,
-                      resource_problem)
+                         report_error, resource_problem)
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    """Trains a run (`vae.presets` resolves the flags, `vae.train` trains); see `--help`.
+    """Trains a run (`vae.settings` resolves the flags, `vae.train` trains); see `--help`.
 
     A new run is checked whole before anything is written or deleted (`_start`): a rejected start
     leaves the file system as it was. Bad input exits 2 with one line naming the flag or file.
     """
-    p = presets.parser()
+    p = flags.parser()
     args = vars(p.parse_args(argv))
     quiet = args.get("quiet", False)
     devices = args.get("devices")
@@ -40,8 +39,8 @@ def train_main(argv: list[str] | None = None) -> int:
                 p.error("--resume needs --out RUN_DIR")
             extra = sorted(set(args) - {"resume", "out", "quiet", "devices", "data_parallel", "tensorboard"})
             if extra:
-                flags = ", ".join("--" + k.replace("_", "-") for k in extra)
-                p.error(f"--resume continues with the run's saved config.json; drop {flags}")
+                p.error("--resume continues with the run's saved config.json; drop "
+                        + ", ".join(map(flags.flag, extra)))
             out = Path(args["out"])
             config = run_files.load_config(out)
             print(f"resuming {out} (case {config.case}, scale {config.scale})")
@@ -54,7 +53,7 @@ def train_main(argv: list[str] | None = None) -> int:
             try:
                 with _epoch_writer(args) as on_epoch:
                     result = train.train(config, out, dataset, show_progress=not quiet, devices=devices,
-                                         on_epoch=on_epoch)
+                                         on_epoch=on_epoch, checked=True)
             except Exception as e:
                 if resource_problem(e) and _discard_unstarted(out, made):
                     print(f"error: {resource_problem(e)} before the first checkpoint; the run's files were removed: "
@@ -62,36 +61,66 @@ def train_main(argv: list[str] | None = None) -> int:
                           file=sys.stderr)
                     return EXIT_BAD_INPUT
                 raise
-    except train.NonFiniteLossError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_NON_FINITE
     except Exception as e:
-        return _training_error(e, out)
-    paths = run_files.RunPaths(result.run_dir)
-    best = "n/a (no epoch finished)" if result.best_val is None else f"{result.best_val:.6g}"
-    print(f"done: {result.step} steps, best val objective {best}")
-    for label, path in (("config", paths.config), ("checkpoints", paths.checkpoints), ("metrics", paths.metrics),
-                        ("loss curve", paths.curve)):
-        print(f"  {label:12s} {path}")
+        return training_error(e, out)
+    print("\n".join(done_lines(result)))
     return 0
 
 
-def _training_error(e: Exception, out: Path | None) -> int:
-    """One line on stderr for a failed start or resume, with what to do; the exit status (re-raises the unexpected).
-    Out of memory and a full disk (`resource_problem`, also when orbax or XLA wrap them) say to --resume."""
+def train_or_resume(out: Path, resolved: settings.Resolved | None, progress: bool = False,
+                    overwrite: bool = False) -> int:
+    """Trains `resolved` settings into a new run at `out` (with `overwrite`, replacing a run there once they are
+    checked), or (None) resumes the run there, printing what the CLI prints; the exit status (`training_error`).
+    For scripts that train runs in Python."""
+    try:
+        if resolved is None:
+            config = run_files.load_config(out)
+            print(f"resuming {out} (case {config.case}, scale {config.scale})")
+            dataset = data.load(config.dataset_path, progress=progress)
+        else:
+            print("\n".join(flags.expansions(resolved)))
+            dataset, config = settings.dataset_and_config(resolved, progress=progress)
+            if overwrite and out.is_dir() and any(out.iterdir()):
+                run_files.clear_run(out)
+            print(start_line(out, config, dataset))
+        result = train.train(config, out, dataset, resume=resolved is None, show_progress=progress)
+    except Exception as e:
+        return training_error(e, out)
+    print("\n".join(done_lines(result)))
+    return 0
+
+
+def start_line(out: Path, config, dataset: data.Dataset) -> str:
+    """What a new run prints before training: its folder, model, loss, splits, audio and phases."""
+    return (f"run {out}: {config.model}, loss {config.loss.spectral}/{config.loss.feature}, "
+            f"{len(dataset.train)}/{len(dataset.val)}/{len(dataset.test)} patches, "
+            f"{config.synth.sample_rate} Hz x {config.synth.buffer_size_seconds} s, "
+            f"phases {[(ph.name, ph.max_epochs) for ph in config.phases]}")
+
+
+def done_lines(result: train.TrainResult) -> list[str]:
+    """What a finished training prints: steps, the best validation objective and where the run's files are."""
+    paths = run_files.RunPaths(result.run_dir)
+    best = "n/a (no epoch finished)" if result.best_val is None else f"{result.best_val:.6g}"
+    return [f"done: {result.step} steps, best val objective {best}"] + [
+        f"  {label:12s} {path}" for label, path in (("config", paths.config), ("checkpoints", paths.checkpoints),
+                                                     ("metrics", paths.metrics), ("loss curve", paths.curve))]
+
+
+def training_error(e: Exception, out: Path | None) -> int:
+    """One line on stderr for a failed start, resume or training, with what to do; the exit status (3 for a
+    non-finite loss, 2 for bad input; re-raises the unexpected). Out of memory and a full disk
+    (`resource_problem`, also when orbax or XLA wrap them) say to --resume."""
+    if isinstance(e, train.NonFiniteLossError):
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_NON_FINITE
     resume = (f"finished epochs are kept: fix it and continue with --resume --out {out}"
               if out is not None and run_files.RunPaths(out).config.exists() else "choose another --out")
-    if resource_problem(e):
-        first = str(e).splitlines()[0][:160] if str(e) else ""
-        print(f"error: {resource_problem(e)} ({type(e).__name__}: {first}); free memory or disk space; {resume}",
-              file=sys.stderr)
-    elif isinstance(e, (ValueError, FileNotFoundError, FileExistsError)):
-        print(f"error: {e}", file=sys.stderr)
-    elif isinstance(e, OSError):  # Permissions, a file where a folder belongs.
-        print(f"error: {os_error_message(e, resume)}", file=sys.stderr)
-    else:
-        raise e
-    return EXIT_BAD_INPUT
+    first = str(e).splitlines()[0][:160] if str(e) else ""
+    return report_error(e, resource=lambda problem: f"{problem} ({type(e).__name__}: {first}); free memory or disk "
+                                                    f"space; {resume}",
+                        os_hint=resume, told=(ValueError, FileNotFoundError, FileExistsError),
+                        describe=lambda err: flags.describe(err) if isinstance(err, SettingError) else str(err))
 
 
 def _discard_unstarted(out: Path, made: bool) -> bool:
@@ -107,27 +136,6 @@ def _discard_unstarted(out: Path, made: bool) -> bool:
     except (run_files.RunFileError, OSError):
         return False
     return True
-
-
-# Lower bounds of the numeric training settings, checked on the resolved flags so that an error names the
-# flag (the configuration classes check again, in their own terms). Floats must also be finite.
-AT_LEAST = {1: ("batch_size", "latent", "hidden", "max_epochs", "patience", "sample_rate", "control_rate",
-                "n_patches", "split", "checkpoint_every", "lr_decay_every"),
-            0: ("pretrain_epochs", "kl_warmup_epochs", "lr_decay_start", "alpha", "free_bits", "mss_weight", "beta",
-                "distance_weight")}
-ABOVE_0 = ("lr", "kl_weight", "buffer_seconds", "lr_decay_factor", "ratio")
-
-
-def check_settings(settings: dict) -> None:
-    """Raises ValueError naming the flag of the first numeric setting out of its range (`AT_LEAST`, `ABOVE_0`,
-    and the upper bounds of `common.limits`)."""
-    bounds = {k: (low, ">=") for low, keys in AT_LEAST.items() for k in keys} | {k: (0, ">") for k in ABOVE_0}
-    for key, (low, op) in bounds.items():
-        value = settings.get(key)
-        for value in (v for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None):
-            if not (math.isfinite(value) and (value > low if op == ">" else value >= low)):
-                raise ValueError(f"--{key.replace('_', '-')} must be a finite number {op} {low}, got {value!r}")
-    limits.check_settings(settings)
 
 
 @contextlib.contextmanager
@@ -146,30 +154,31 @@ def _epoch_writer(args: dict):
 
 
 def _start(p: argparse.ArgumentParser, args: dict, devices, quiet: bool):
-    """(run directory, RunConfig, Dataset) of a new run, after every check; only then a generated dataset
-    is saved and an --overwrite'n run deleted. Errors are ValueError / FileNotFoundError naming the flag."""
-    resolved = presets.resolve(args)
-    for line in resolved.expansions:
+    """(run directory, RunConfig, Dataset) of a new run, after every check (`vae.settings.check` before the dataset,
+    `train.check_start` with it); only then a generated dataset is saved and an --overwrite'n run deleted.
+    Errors are SettingError, ValueError or FileNotFoundError naming the flag."""
+    resolved = settings.resolve(flags.explicit(args))
+    for line in flags.expansions(resolved):
         print(line)
-    check_settings(resolved.settings)
-    out = Path(args["out"]) if "out" in args else presets.default_run_dir(resolved)
+    settings.check(resolved)
+    out = Path(args["out"]) if "out" in args else settings.default_run_dir(resolved)
     check_writable_dir(out, "--out")
     overwrite = out.exists() and any(out.iterdir())
     if overwrite:
         if not args.get("overwrite"):
             p.error(f"{out} is not empty: pass --resume to continue it or --overwrite to start over")
         run_files.check_overwritable(out)
-    path = presets.dataset_path(resolved.settings)
+    path = settings.dataset_path(resolved.settings)
     generate = not path.exists()
     if generate and resolved.settings["data"]:
         raise FileNotFoundError(f"--data {path} does not exist: check the path, make the dataset with "
                                 "scripts/make_dataset.py --out, or leave out --data to use the default one")
     if generate:
         check_writable_dir(path.parent, "the dataset folder")
-        dataset = data.generate(presets.data_config(resolved.settings))
+        dataset = data.generate(settings.data_config(resolved.settings))
     else:
         dataset = data.load(path, progress=not quiet)
-    config = presets.build_config(resolved, dataset, path)
+    config = settings.build_config(resolved, dataset, path)
     train.check_start(config, dataset, devices)
     if generate:
         npz, js = data.save(dataset, path, progress=not quiet)
@@ -177,10 +186,7 @@ def _start(p: argparse.ArgumentParser, args: dict, devices, quiet: bool):
               f"parameters, seed {dataset.seed}) -> {npz}, {js}")
     if overwrite:
         run_files.clear_run(out)
-    print(f"run {out}: {config.model}, loss {config.loss.spectral}/{config.loss.feature}, "
-          f"{len(dataset.train)}/{len(dataset.val)}/{len(dataset.test)} patches, "
-          f"{config.synth.sample_rate} Hz x {config.synth.buffer_size_seconds} s, "
-          f"phases {[(ph.name, ph.max_epochs) for ph in config.phases]}")
+    print(start_line(out, config, dataset))
     if devices is not None:
         print(f"data parallel over {devices} devices")
     return out, config, dataset
@@ -233,7 +239,7 @@ def make_dataset_main(argv: list[str] | None = None) -> int:
         dataset = data.generate(config)
         npz, js = data.save(dataset, out, progress=not args.quiet)
     except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {flags.describe(e) if isinstance(e, SettingError) else e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as e:
         print(f"error: {os_error_message(e, 'choose another --out')}", file=sys.stderr)

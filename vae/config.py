@@ -13,6 +13,8 @@ import types
 import typing
 from typing import Optional
 
+from common import limits
+from common.bounds import SettingError, check_range
 from jaxsynth import ParameterSubset, SynthConfig
 from spectral import features
 from spectral import losses
@@ -21,7 +23,20 @@ from spectral.features import FeatureConfig
 from vae.models import ModelConfig
 
 FORMAT = "jaxsynth-vae-run/1"
-NOISE_SEED = 13  # Seed of the synth's noise rows (jaxsynth.Voice's default): runs, matching and the explorer render with it.
+NOISE_SEED = 13  # Seed of the synth's noise rows (jaxsynth.Voice's default) that runs and matching render with.
+
+
+SCHEDULES = ("constant", "step")  # Learning-rate schedules (`ScheduleConfig.kind`).
+
+
+def synth_config(batch_size: int, sample_rate: int, buffer_seconds: float, control_rate: int) -> SynthConfig:
+    """The synth of a run, its rates and length checked by field first (`SettingError`, up to the bounds of
+    `common.limits`); jaxsynth's `SynthConfig` then checks how they fit together."""
+    check_range("SynthConfig.sample_rate", sample_rate, 1, limit=limits.MAX_SAMPLE_RATE)
+    check_range("SynthConfig.buffer_size_seconds", buffer_seconds, 0, above=True, limit=limits.MAX_SECONDS)
+    check_range("SynthConfig.control_rate", control_rate, 1, limit=limits.MAX_SAMPLE_RATE)
+    return SynthConfig(batch_size=batch_size, sample_rate=sample_rate, buffer_size_seconds=buffer_seconds,
+                       control_rate=control_rate)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,8 +49,11 @@ class ScheduleConfig:
     decay_factor: float = 0.5
 
     def __post_init__(self):
-        if self.kind not in ("constant", "step"):
-            raise ValueError(f"unknown lr schedule {self.kind!r}; valid: ['constant', 'step']")
+        if self.kind not in SCHEDULES:
+            raise SettingError("ScheduleConfig.kind", f"{self.kind!r} is unknown; valid: {', '.join(SCHEDULES)}")
+        check_range("ScheduleConfig.decay_start", self.decay_start, 0)
+        check_range("ScheduleConfig.decay_every", self.decay_every, 1)
+        check_range("ScheduleConfig.decay_factor", self.decay_factor, 0, above=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,16 +81,15 @@ class PhaseConfig:
     schedule: ScheduleConfig = ScheduleConfig()
 
     def __post_init__(self):
-        if self.beta is None and not (self.recon and self.spectral):
-            raise ValueError(f"phase {self.name!r}: beta can only be calibrated when both recon and spectral are on")
-        epochs_flag = "--pretrain-epochs" if self.name == "pretrain" else "--max-epochs"
-        for field, flag, ok in (("max_epochs", epochs_flag, self.max_epochs >= 1),
-                                ("patience", "--patience", self.patience >= 1),
-                                ("batch_size", "--batch-size", self.batch_size >= 1),
-                                ("learning_rate", "--lr", self.learning_rate > 0)):
-            if not ok:
-                raise ValueError(f"{flag} must be positive, got {getattr(self, field)!r} "
-                                 f"(phase {self.name!r}: {field})")
+        check_range("PhaseConfig.max_epochs", self.max_epochs, 1)
+        check_range("PhaseConfig.patience", self.patience, 1)
+        check_range("PhaseConfig.batch_size", self.batch_size, 1)
+        check_range("PhaseConfig.learning_rate", self.learning_rate, 0, above=True)
+        if self.beta is not None:
+            check_range("PhaseConfig.beta", self.beta, 0)
+        elif not (self.recon and self.spectral):
+            raise SettingError("PhaseConfig.beta", f"can be calibrated (None) only when both recon and spectral are on "
+                                                   f"(phase {self.name!r})")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,17 +145,16 @@ class LossConfig:
         return self.spectral_reduction == "batch" and self.spectral in losses.CONVERGENCE_LOSSES
 
     def __post_init__(self):
-        if not self.kl_weight > 0:
-            raise ValueError(f"kl_weight must be > 0, got {self.kl_weight}")
-        if self.spectral_reduction not in losses.REDUCTIONS:
-            raise ValueError(f"unknown spectral reduction {self.spectral_reduction!r}; valid: {list(losses.REDUCTIONS)}")
-        if self.kl_warmup_epochs < 0 or self.free_bits < 0 or self.mss_weight < 0 or not self.distance_weight >= 0:
-            raise ValueError(f"kl_warmup_epochs, free_bits, mss_weight and distance_weight must be >= 0, got "
-                             f"{self.kl_warmup_epochs}, {self.free_bits}, {self.mss_weight}, {self.distance_weight}")
-        if self.spectral not in losses.SPECTRAL_LOSSES:
-            raise ValueError(f"unknown spectral loss {self.spectral!r}; valid: {sorted(losses.SPECTRAL_LOSSES)}")
-        if self.feature not in features.FEATURES:
-            raise ValueError(f"unknown feature {self.feature!r}; valid: {sorted(features.FEATURES)}")
+        for field, value, valid in (("spectral", self.spectral, sorted(losses.SPECTRAL_LOSSES)),
+                                    ("feature", self.feature, sorted(features.FEATURES)),
+                                    ("spectral_reduction", self.spectral_reduction, list(losses.REDUCTIONS))):
+            if value not in valid:
+                raise SettingError(f"LossConfig.{field}", f"{value!r} is unknown; valid: {', '.join(valid)}")
+        check_range("LossConfig.alpha", self.alpha, 0)
+        check_range("LossConfig.ratio", self.ratio, 0, above=True)
+        check_range("LossConfig.kl_weight", self.kl_weight, 0, above=True)
+        for field in ("kl_warmup_epochs", "free_bits", "mss_weight", "distance_weight"):
+            check_range(f"LossConfig.{field}", getattr(self, field), 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,16 +191,18 @@ class RunConfig:
     def __post_init__(self):
         unknown = [n for n in self.loss.spectral_frozen if n not in self.free_names]
         if unknown:
-            raise ValueError(f"spectral_frozen names {unknown}, which are not free parameters of this run")
+            raise SettingError("LossConfig.spectral_frozen",
+                               f"names {', '.join(unknown)}, which is not a free parameter of this run; give free "
+                               "parameters' module/param names (e.g. keyboard/midi_f0)")
         if self.loss.distance_weight and not self.model.hears:
-            raise ValueError("--distance-weight holds latent distances to sound distances, which needs an encoder "
-                             "that hears the sound: add --sound-input (or use --objective timbre), or drop it")
+            raise SettingError("LossConfig.distance_weight",
+                               "holds latent distances to sound distances, which needs an encoder that hears the "
+                               "sound: turn on {ModelConfig.sound_input} (the timbre objective does), or drop it")
         if self.model.n_params != len(self.free_names):
             raise ValueError(f"model has {self.model.n_params} inputs but {len(self.free_names)} free parameters")
         if not self.phases:
             raise ValueError("a run needs at least one phase")
-        if self.checkpoint_every < 1:
-            raise ValueError("checkpoint_every must be >= 1 step")
+        check_range("RunConfig.checkpoint_every", self.checkpoint_every, 1)
 
     def subset(self) -> ParameterSubset:
         """The `ParameterSubset` of the free names and frozen values."""

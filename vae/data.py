@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from jaxsynth import N_PARAMETERS, PARAMETER_NAMES, ParameterSubset, parameter_range, random_params
 from common import atomic, limits
+from common.bounds import SettingError, check_range
 
 FORMAT = "jaxsynth-vae-dataset/1"
 SPLITS = ("train", "val", "test")
@@ -72,12 +73,11 @@ class DataConfig:
     all_params: bool = False
 
     def __post_init__(self):
-        limits.check_size("--n-patches", self.n_patches, limits.MAX_PATCHES)
-        if len(self.split) != 3 or min(self.split) < 1 or sum(self.split) != self.n_patches:
-            raise ValueError(
-                f"split {tuple(self.split)} (--split) must be three positive sizes (train, val, test) "
-                f"summing to n_patches={self.n_patches} (--n-patches)"
-            )
+        check_range("DataConfig.n_patches", self.n_patches, 1, limit=limits.MAX_PATCHES)
+        check_range("DataConfig.split", self.split, 1, limit=limits.MAX_PATCHES)
+        if len(self.split) != 3 or sum(self.split) != self.n_patches:
+            raise SettingError("DataConfig.split", f"{' '.join(map(str, self.split))} must be three sizes (train, val, "
+                                                   f"test) that sum to {{DataConfig.n_patches}} {self.n_patches}")
 
 
 @functools.lru_cache(maxsize=2)

@@ -34,6 +34,8 @@ import jax
 import jax.numpy as jnp
 
 import jaxsynth
+from common import limits
+from common.bounds import SettingError, check_range
 from jaxsynth import ParameterSubset, SynthConfig
 from vae.data import n_free
 from spectral.features import FeatureConfig
@@ -67,11 +69,13 @@ class ModelConfig:
 
     def __post_init__(self):
         if self.output not in OUTPUTS:
-            raise ValueError(f"unknown decoder output {self.output!r}; valid: {list(OUTPUTS)}")
-        if self.n_params < 1 or self.latent_dim < 1 or any(h < 1 for h in self.hidden):
-            raise ValueError(f"layer widths must be positive: {self}")
+            raise SettingError("ModelConfig.output", f"{self.output!r} is unknown; valid: {', '.join(OUTPUTS)}")
+        check_range("ModelConfig.n_params", self.n_params, 1)
+        check_range("ModelConfig.hidden", self.hidden, 1, limit=limits.MAX_HIDDEN)
+        check_range("ModelConfig.latent_dim", self.latent_dim, 1, limit=limits.MAX_LATENT)
         if (self.sound_input is None) != (self.n_inputs is None) or (self.n_inputs is not None and self.n_inputs < 1):
-            raise ValueError(f"sound_input and a positive n_inputs go together: {self}")
+            raise SettingError("ModelConfig.n_inputs", f"{self.n_inputs!r} must be positive when the encoder hears "
+                                                       "(sound_input) and None when it does not")
 
     @property
     def hears(self) -> bool:

@@ -5,7 +5,7 @@ Synthesizer, Esling et al. 2019): the jaxsynth render of each patch, or any WAV 
 rate and length, becomes mel power frames in dB with an absolute floor (no per-sound normalization:
 loudness is part of timbre), shifted and scaled to about unit range, flattened to [frames * n_mels].
 
-The mel settings follow the run's feature sizing (`vae.presets.feature_config_for`: n_fft and hop
+The mel settings follow the run's feature sizing (`spectral.sizing.feature_config`: n_fft and hop
 scale with the sample rate) with at most `MAX_MELS` bands; they are stored in the run's
 `ModelConfig.sound_input`, so a run always reads sounds the way it was trained.
 """

@@ -41,6 +41,7 @@ from spectral import features
 from spectral import losses as spectral_losses
 from vae import diagnostics, losses, models
 from common import atomic
+from common.bounds import SettingError
 from vae import run_files, sound_input
 from vae import sharding as sharding_lib
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
@@ -348,18 +349,21 @@ class TrainResult:
 
 def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, resume: bool = False,
           show_progress: bool = True, on_step: Callable[[int], None] | None = None,
-          devices: Optional[int] = None, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+          devices: Optional[int] = None, on_epoch: Callable[[dict], None] | None = None,
+          checked: bool = False) -> TrainResult:
     """Trains every phase of `config` into run_dir (see module doc); `resume` continues a stopped run.
 
     on_step(step) is called after each step and its checkpoint (a test hook: raise to simulate
     a crash). on_epoch(record) is called with each epoch's metrics record once it is written (e.g.
     `vae.tensorboard.EpochWriter`). devices: data parallelism over this many local devices (`vae.sharding`: batches
-    split, state replicated); None trains on the default device. Raises `NonFiniteLossError`
-    if a loss term or the gradient goes non-finite.
+    split, state replicated); None trains on the default device. checked: the caller has run `check_start` on
+    these arguments (the CLI does, before it writes anything). Raises `NonFiniteLossError` if a loss term or the
+    gradient goes non-finite.
     """
     run_dir = Path(run_dir)
     paths = RunPaths(run_dir)
-    check_start(config, dataset, devices)  # Everything a start can reject, before anything is written.
+    if not checked:
+        check_start(config, dataset, devices)  # Everything a start can reject, before anything is written.
     if resume and not (paths.checkpoints / "latest").is_dir():
         raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from ({paths.checkpoints / 'latest'} does "
                                 "not exist); start the run without --resume")
@@ -401,8 +405,8 @@ def check_start(config: RunConfig, dataset: data_lib.Dataset, devices: Optional[
     mesh = None if devices is None else sharding_lib.data_mesh(devices)
     for phase in config.phases:
         if phase.batch_size > len(dataset.train):
-            raise ValueError(f"--batch-size {phase.batch_size} exceeds the {len(dataset.train)} training patches of "
-                             f"{config.dataset_path}; lower it or use a larger dataset")
+            raise SettingError("PhaseConfig.batch_size", f"{phase.batch_size} exceeds the {len(dataset.train)} "
+                               f"training patches of {config.dataset_path}; lower it or use a larger dataset")
         if mesh is not None:
             sharding_lib.check_batch(phase.batch_size, mesh)
 
