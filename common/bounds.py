@@ -13,6 +13,7 @@ import re
 from typing import Callable, Optional
 
 from common import limits
+from common.help import did_you_mean
 
 _NAMED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
@@ -41,3 +42,9 @@ def check_range(field: str, value, low: float, *, above: bool = False, limit: Op
             raise SettingError(field, f"must be a finite number {'>' if above else '>='} {low}, got {v!r}")
         if limit is not None and v > limit:
             raise SettingLimitError(field, limits.above_limit(v, limit))
+
+
+def check_choice(field: str, value, valid) -> None:
+    """Raises `SettingError` naming the closest of `valid` unless `value` is one of them."""
+    if value not in valid:
+        raise SettingError(field, f"{value!r} is unknown{did_you_mean(str(value), valid)}; valid: {', '.join(valid)}")

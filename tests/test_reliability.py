@@ -79,8 +79,8 @@ def _bad_dataset(folder: Path, kind: str) -> Path:
 
 # (extra flags, words the one-line error must hold)
 PASSING = {
-    "unknown_loss": (["--loss", "l9"], "invalid choice"),
-    "unknown_feature": (["--feature", "mel"], "invalid choice"),
+    "unknown_loss": (["--loss", "l9"], "--loss 'l9' is unknown; valid: lmsl"),
+    "unknown_feature": (["--feature", "mel"], "--feature 'mel' is unknown"),
     "unknown_case": (["--case", "Exp9-X"], "unknown case 'Exp9-X'"),
     "unknown_scale": (["--scale", "huge"], "unknown scale 'huge'"),
     "bad_batch": (["--batch-size", "0"], "--batch-size must be"),

@@ -7,7 +7,7 @@ import pytest
 from jaxsynth import SynthConfig
 from vae import config as config_lib
 from common.bounds import SettingError
-from spectral import sizing
+from spectral import losses, sizing
 from vae import data, flags, presets, settings
 from vae.models import ModelConfig
 from spectral.features import FeatureConfig
@@ -83,14 +83,15 @@ def test_a_field_error_names_the_field_and_its_flag():
     assert set(settings.FIELD_SETTINGS.values()) <= set(presets.DEFAULTS) <= dests  # Every setting has its flag.
 
 
-def test_unknown_names_list_valid_ones(capsys):
+def test_unknown_names_list_valid_ones():
     with pytest.raises(ValueError, match="unknown case 'Exp4-X'; valid: Exp1-SCL, .*Exp3-CQT"):
         _resolve(["--case", "Exp4-X"])
     with pytest.raises(ValueError, match=f"unknown scale 'huge'; valid: {', '.join(presets.SCALES)}$"):
         _resolve(["--scale", "huge"])
-    with pytest.raises(SystemExit):
-        flags.parser().parse_args(["--loss", "l2"])
-    assert "invalid choice: 'l2' (choose from" in capsys.readouterr().err
+    with pytest.raises(SettingError) as err:  # The loss's name is checked by LossConfig, named as its flag.
+        settings.check(_resolve(["--loss", "sclpp", "--scale", "tiny"]))
+    assert flags.describe(err.value) == "--loss 'sclpp' is unknown; did you mean sclp?; valid: " + ", ".join(
+        sorted(losses.SPECTRAL_LOSSES))
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import typing
 from typing import Optional
 
 from common import limits
-from common.bounds import SettingError, check_range
+from common.bounds import SettingError, check_choice, check_range
 from jaxsynth import ParameterSubset, SynthConfig
 from spectral import features
 from spectral import losses
@@ -49,8 +49,7 @@ class ScheduleConfig:
     decay_factor: float = 0.5
 
     def __post_init__(self):
-        if self.kind not in SCHEDULES:
-            raise SettingError("ScheduleConfig.kind", f"{self.kind!r} is unknown; valid: {', '.join(SCHEDULES)}")
+        check_choice("ScheduleConfig.kind", self.kind, SCHEDULES)
         check_range("ScheduleConfig.decay_start", self.decay_start, 0)
         check_range("ScheduleConfig.decay_every", self.decay_every, 1)
         check_range("ScheduleConfig.decay_factor", self.decay_factor, 0, above=True)
@@ -145,11 +144,9 @@ class LossConfig:
         return self.spectral_reduction == "batch" and self.spectral in losses.CONVERGENCE_LOSSES
 
     def __post_init__(self):
-        for field, value, valid in (("spectral", self.spectral, sorted(losses.SPECTRAL_LOSSES)),
-                                    ("feature", self.feature, sorted(features.FEATURES)),
-                                    ("spectral_reduction", self.spectral_reduction, list(losses.REDUCTIONS))):
-            if value not in valid:
-                raise SettingError(f"LossConfig.{field}", f"{value!r} is unknown; valid: {', '.join(valid)}")
+        check_choice("LossConfig.spectral", self.spectral, sorted(losses.SPECTRAL_LOSSES))
+        check_choice("LossConfig.feature", self.feature, sorted(features.FEATURES))
+        check_choice("LossConfig.spectral_reduction", self.spectral_reduction, losses.REDUCTIONS)
         check_range("LossConfig.alpha", self.alpha, 0)
         check_range("LossConfig.ratio", self.ratio, 0, above=True)
         check_range("LossConfig.kl_weight", self.kl_weight, 0, above=True)

@@ -75,11 +75,16 @@ def _epilog() -> str:
         for name, flags in OBJECTIVES.items())
 
 
+def _one_of(names) -> dict:
+    """The metavar of a flag that names one of `names` ({a,b,c}); the configuration class checks the name."""
+    return {"metavar": "{" + ",".join(names) + "}"}
+
+
 # Each setting's flag: its group in --help, its help and what argparse needs beyond what the setting's default implies
 # (`_options`: a bool is --x/--no-x, a list takes its items' type, a number its type).
 SETTING_FLAGS: dict[str, tuple[str, str, dict]] = {
-    "loss": ("loss", "spectral loss (eqs. 3.1-3.3, 4.1-4.3)", {"choices": sorted(losses.SPECTRAL_LOSSES)}),
-    "feature": ("loss", "audio feature of the spectral loss", {"choices": sorted(features.FEATURES)}),
+    "loss": ("loss", "spectral loss (eqs. 3.1-3.3, 4.1-4.3)", _one_of(sorted(losses.SPECTRAL_LOSSES))),
+    "feature": ("loss", "audio feature of the spectral loss", _one_of(sorted(features.FEATURES))),
     "beta": ("loss", "spectral weight (default: calibrated to --ratio; 1 when fine-tuning)", {"type": float}),
     "ratio": ("loss", "beta*spectral : recon at the start of training", {}),
     "alpha": ("loss", "clamp-loss weight", {}),
@@ -88,7 +93,7 @@ SETTING_FLAGS: dict[str, tuple[str, str, dict]] = {
     "kl_warmup_epochs": ("loss", "epochs over which the KL weight rises linearly to --kl-weight", {}),
     "free_bits": ("loss", "nats per latent dimension the KL does not penalize", {}),
     "spectral_reduction": ("loss", "SCL/SCLP over a batch: mean of per-example ratios (which rewards silence) or the "
-                                   "ratio of the batch's norms", {"choices": list(losses.REDUCTIONS)}),
+                                   "ratio of the batch's norms", _one_of(losses.REDUCTIONS)),
     "mss_weight": ("loss", "add this times a multi-resolution STFT loss (which silence cannot satisfy) to the "
                            "spectral term where it reaches the weights (synth head)", {}),
     "spectral_term": ("loss", "the main phase's objective has the spectral term (eq. 4.4); without it, eq. 4.5's "
@@ -105,7 +110,7 @@ SETTING_FLAGS: dict[str, tuple[str, str, dict]] = {
     "latent": ("model", "latent dimension", {}),
     "output": ("model", "decoder output activation: linear (the thesis; clamped to [0, 1] before the synth) or "
                         "sigmoid (never out of range, so the synth's gradient is never cut by clamping)",
-               {"choices": list(OUTPUTS)}),
+               _one_of(OUTPUTS)),
     "pretrain_epochs": ("optimization", "> 0: Experiment 3's phase 1 (parameter loss only) for up to this many "
                                         "epochs, then fine-tuning without the parameter loss (with it: "
                                         "--finetune-recon)", {}),
@@ -116,7 +121,7 @@ SETTING_FLAGS: dict[str, tuple[str, str, dict]] = {
     "batch_size": ("optimization", "patches per step (and per evaluation batch)", {}),
     "lr": ("optimization", "Adam learning rate", {}),
     "lr_schedule": ("optimization", "constant, or step: x --lr-decay-factor at --lr-decay-start, then every "
-                                    "--lr-decay-every", {"choices": list(SCHEDULES)}),
+                                    "--lr-decay-every", _one_of(SCHEDULES)),
     "lr_decay_start": ("optimization", "first epoch of the step decay", {}),
     "lr_decay_every": ("optimization", "epochs between step decays", {}),
     "lr_decay_factor": ("optimization", "learning-rate factor at each step decay", {}),

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 
 import jaxsynth
 from common import limits
-from common.bounds import SettingError, check_range
+from common.bounds import SettingError, check_choice, check_range
 from jaxsynth import ParameterSubset, SynthConfig
 from vae.data import n_free
 from spectral.features import FeatureConfig
@@ -68,8 +68,7 @@ class ModelConfig:
     n_inputs: Optional[int] = None
 
     def __post_init__(self):
-        if self.output not in OUTPUTS:
-            raise SettingError("ModelConfig.output", f"{self.output!r} is unknown; valid: {', '.join(OUTPUTS)}")
+        check_choice("ModelConfig.output", self.output, list(OUTPUTS))
         check_range("ModelConfig.n_params", self.n_params, 1)
         check_range("ModelConfig.hidden", self.hidden, 1, limit=limits.MAX_HIDDEN)
         check_range("ModelConfig.latent_dim", self.latent_dim, 1, limit=limits.MAX_LATENT)
