@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from common.help import (EXIT_BAD_INPUT, HelpFormatter, Parser, bounded, check_writable_dir, os_error_message,
-                      resource_problem)
+                         report_error)
 
 EVALUATE_EXAMPLES = """examples:
   %(prog)s runs/quick                                  # writes runs/quick/eval/report.md
@@ -112,26 +112,34 @@ def evaluate_main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         config = eval_config(args)
-        check_writable_dir(args.out or run_dir / "eval", "--out")
+    except ValueError as e:
+        return _evaluation_error(e, args.batch_size)
+    return evaluate_run(run_dir, config, args.out)
+
+
+def evaluate_run(run_dir: Path, config, out: str | Path | None = None) -> int:
+    """Evaluates the run in run_dir with `config` (an `eval.settings.EvalConfig`) into `out` (default RUN_DIR/eval),
+    printing where its report is; the exit status (2 with one line on stderr for bad input, `_evaluation_error`)."""
+    folder = Path(out) if out else run_dir / "eval"
+    try:
+        check_writable_dir(folder, "--out")
         from eval.pipeline import evaluate  # jax and the rest: only once the flags are known to be good.
 
-        metrics = evaluate(run_dir, config, args.out)
+        metrics = evaluate(run_dir, config, out)
     except Exception as e:
-        if resource_problem(e):  # Also when wrapped by XLA or orbax.
-            print(f"error: {resource_problem(e)} ({type(e).__name__}); lower --batch-size (now {args.batch_size}) or "
-                  "free memory or disk space, and run it again (finished outputs are rewritten)", file=sys.stderr)
-        elif isinstance(e, (ValueError, FileNotFoundError)):
-            print(f"error: {e}", file=sys.stderr)
-        elif isinstance(e, OSError):  # Permissions, a file where a folder belongs.
-            print(f"error: {os_error_message(e, 'choose another --out or fix the permissions')}", file=sys.stderr)
-        else:
-            raise
-        return EXIT_BAD_INPUT
-    out = Path(args.out) if args.out else run_dir / "eval"
-    print(f"report: {out / 'report.md'}")
-    print(f"metrics: {out / 'metrics.json'}")
+        return _evaluation_error(e, config.batch_size)
+    print(f"report: {folder / 'report.md'}")
+    print(f"metrics: {folder / 'metrics.json'}")
     print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in metrics["timings_s"].items()))
     return 0
+
+
+def _evaluation_error(e: Exception, batch_size: int) -> int:
+    """One line on stderr for a failed evaluation, with what to do; the exit status (re-raises the unexpected)."""
+    return report_error(e, resource=lambda problem: f"{problem} ({type(e).__name__}); lower --batch-size (now "
+                                                    f"{batch_size}) or free memory or disk space, and run it again "
+                                                    "(finished outputs are rewritten)",
+                        os_hint="choose another --out or fix the permissions")
 
 
 COMPARE_EXAMPLES = """examples:

@@ -1,6 +1,6 @@
 """The main job (`make demo`): train a timbre space, evaluate it against its baselines, summarize.
 
-Trains the timbre objective (`--objective timbre`: an encoder that hears each patch's sound, latent
+Trains the timbre objective (`TRAIN_SETTINGS`; `--objective timbre`: an encoder that hears each patch's sound, latent
 distances held to sound distances, a decoder to the synth's parameters; results/timbre.md) at the
 audible scale (10,000 patches at 16 kHz, 1 s) for at most `EPOCHS` epochs into runs/demo, evaluates it
 (`eval.pipeline`; the spectral tables on `TEST_LIMIT` test sounds, the organization measure on 1,000) and
@@ -12,7 +12,6 @@ second on 2 cores, so even 32 one-second sounds per set add minutes.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from common.help import Parser, bounded
 DEMO_RUN_DIR = Path("runs") / "demo"
 EPOCHS = 60  # Where the validation objective has mostly flattened at this scale (results/timbre.md).
 TEST_LIMIT = 300  # Test sounds of the spectral tables (each rendered four times at 16 kHz x 1 s).
-TRAIN_FLAGS = ("--objective", "timbre", "--scale", "audible", "--max-epochs", str(EPOCHS))
+TRAIN_SETTINGS = {"objective": "timbre", "scale": "audible", "max_epochs": EPOCHS}  # `vae.settings.resolve`.
 
 
 def summary(metrics: dict) -> list[str]:
@@ -61,22 +60,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fad-sounds", type=bounded(int, 2), metavar="N",
                         help="also compute FAD (CDPAM, when the fad extra is installed) on N sounds per set (minutes)")
     args = parser.parse_args(argv)
-    from eval.cli import evaluate_main
-    from vae.cli import train_main
+    from eval.cli import evaluate_run
+    from eval.settings import EvalConfig
+    from vae import cli, settings
 
     out = Path(args.out)
-    flags = [*TRAIN_FLAGS, "--out", str(out), "--overwrite"]
-    print("$ scripts/train.py", " ".join(flags), flush=True)
-    code = train_main(flags)
+    resolved = settings.resolve(TRAIN_SETTINGS)
+    print(f"training {out} (replacing a run there):", flush=True)
+    code = cli.train_or_resume(out, resolved, progress=True, overwrite=True)
     if code != 0:
         return code
-    fad = ["--fad-sounds", str(args.fad_sounds)] if args.fad_sounds else ["--no-fad"]
-    eval_flags = [str(out), "--no-download", "--test-limit", str(TEST_LIMIT), *fad]
-    print("$ scripts/evaluate.py", " ".join(eval_flags), flush=True)
-    code = evaluate_main(eval_flags)
+    cfg = EvalConfig(test_limit=TEST_LIMIT, download=False, fad=args.fad_sounds is not None,
+                     fad_sounds=args.fad_sounds or EvalConfig.fad_sounds)
+    print(f"evaluating {out}: {TEST_LIMIT} test sounds, "
+          f"{f'FAD on {args.fad_sounds} sounds per set' if args.fad_sounds else 'no FAD'}", flush=True)
+    code = evaluate_run(out, cfg)
     if code != 0:
         return code
-    metrics = json.loads((out / "eval" / "metrics.json").read_text())
+    metrics = json.loads((out / "eval" / "metrics.json").read_text())  # As written: plain JSON values.
     print(f"\ntimbre space ({metrics['run']['case'] or 'timbre objective'}), "
           f"{metrics['run']['checkpoint']} checkpoint (step {metrics['run']['step']}), "
           f"{metrics['spectral']['n']} test patches:")

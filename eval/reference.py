@@ -123,19 +123,25 @@ def keep_results(run: ReferenceRun) -> None:
     shutil.rmtree(tmp)
 
 
-def run_one(run: ReferenceRun, scale: str, evaluate_args: list[str], train_only: bool) -> int:
-    """Trains (or resumes) and evaluates one run; returns the first non-zero exit status, else 0."""
-    from eval.cli import evaluate_main
-    from vae.cli import train_main
+def evaluation_config(evaluate_args: list[str]):
+    """The `EvalConfig` of scripts/evaluate.py's flags `evaluate_args`, after `DEFAULT_EVALUATE_ARGS` and without
+    progress bars; a bad flag exits 2 naming it (before any training)."""
+    from eval.cli import eval_config, evaluate_parser
 
-    if run.started:
-        status = train_main(["--out", str(run.run_dir), "--resume", "--quiet"])
-    else:
-        status = train_main(["--case", run.case, "--objective", run.objective, "--scale", scale,
-                             "--out", str(run.run_dir), "--quiet"])
+    return eval_config(evaluate_parser().parse_args(["RUN_DIR", "--quiet", *DEFAULT_EVALUATE_ARGS, *evaluate_args]))
+
+
+def run_one(run: ReferenceRun, scale: str, cfg, train_only: bool) -> int:
+    """Trains (or resumes) and evaluates one run with `cfg` (an `eval.settings.EvalConfig`); returns the first
+    non-zero exit status, else 0."""
+    from eval.cli import evaluate_run
+    from vae import cli, settings
+
+    resolved = None if run.started else settings.resolve({"case": run.case, "objective": run.objective, "scale": scale})
+    status = cli.train_or_resume(run.run_dir, resolved)
     if status or train_only:
         return status
-    status = evaluate_main([str(run.run_dir), "--quiet", *DEFAULT_EVALUATE_ARGS, *evaluate_args])
+    status = evaluate_run(run.run_dir, cfg)
     if status == 0:
         keep_results(run)
     return status
@@ -185,12 +191,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Works through the reference list; see `--help`."""
-    from vae import presets
+    from vae import settings
 
     p = parser()
     args = p.parse_args(argv)
+    cfg = evaluation_config(args.evaluate_args)
     try:
-        cases = [presets.case_name(c) for c in args.cases]
+        cases = [settings.case_name(c) for c in args.cases]
     except ValueError as e:
         p.error(str(e))
     runs = plan(cases, args.objectives, Path(args.runs_dir), Path(args.results_dir))
@@ -205,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         if r.evaluated:
             continue
         tqdm.write(f"== {r.objective} {r.case}: {r.state()} -> {r.run_dir}")
-        status = run_one(r, args.scale, args.evaluate_args, args.train_only)
+        status = run_one(r, args.scale, cfg, args.train_only)
         if status:
             failed.append(f"{r.objective}/{r.case} (exit {status})")
     for objective in args.objectives:

@@ -117,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs-dir", default="runs/sweep")
     p.add_argument("--out", default=str(ROOT / "results" / "objective_sweep.md"))
     args = p.parse_args(argv)
-    from vae import run_files
-    from vae.cli import train_main
     from common.help import EXIT_NON_FINITE
+    from vae import cli, run_files, settings
+    from vae import flags as train_flags
 
     rows = []
     chosen = [v for v in VARIANTS if not args.only or v[1] == args.only]
@@ -128,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, group, flags, what in chosen:
         run_dir = Path(args.runs_dir) / name
         started = (run_dir / "config.json").exists()
-        status = train_main(["--out", str(run_dir), "--resume", "--quiet"] if started
-                            else [*flags, "--out", str(run_dir), "--quiet"])
+        given = {} if started else train_flags.explicit(vars(train_flags.parser().parse_args(flags)))
+        resolved = None if started else settings.resolve(given)
+        status = cli.train_or_resume(run_dir, resolved)
         note = ""
         if status == EXIT_NON_FINITE:  # A diverged run is a result: its best checkpoint before it is measured.
             last = run_files.read_metrics(run_dir)[-1]
