@@ -98,9 +98,8 @@ def fingerprint(work: Path) -> dict[str, str]:
                        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         ev = run / "eval"
         out[f"{name}/eval/metrics.json"] = _json_digest([json.loads((ev / "metrics.json").read_text())])
-        for f in sorted(ev.rglob("*.npz")):
-            with np.load(f) as z:
-                out[f"{name}/eval/{f.relative_to(ev)}"] = _digest(z[k].tobytes() for k in sorted(z.files))
+        for f in sorted(ev.rglob("*.npy")):
+            out[f"{name}/eval/{f.relative_to(ev)}"] = _digest([np.load(f).tobytes()])
         out[f"{name}/eval/sounds"] = _digest(f.read_bytes() for f in sorted(ev.rglob("*.wav")))
         print(name, "evaluated", flush=True)
     return out
