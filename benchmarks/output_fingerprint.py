@@ -33,7 +33,7 @@ RUNS = {
     "timbre": ["--objective", "timbre"],
 }
 EVALUATED = ("Exp2-SCLP-ts", "timbre")
-VOLATILE = ("time", "elapsed", "seconds_per", "path", "dir", "weights_dir")  # Keys that differ run to run.
+VOLATILE = ("time", "timing", "elapsed", "seconds_per", "path", "dir", "weights_dir")  # Keys that differ run to run.
 
 
 def _clean(value):
@@ -98,9 +98,8 @@ def fingerprint(work: Path) -> dict[str, str]:
                        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         ev = run / "eval"
         out[f"{name}/eval/metrics.json"] = _json_digest([json.loads((ev / "metrics.json").read_text())])
-        for f in sorted(ev.rglob("*.npz")):
-            with np.load(f) as z:
-                out[f"{name}/eval/{f.relative_to(ev)}"] = _digest(z[k].tobytes() for k in sorted(z.files))
+        for f in sorted(ev.rglob("*.npy")):
+            out[f"{name}/eval/{f.relative_to(ev)}"] = _digest([np.load(f).tobytes()])
         out[f"{name}/eval/sounds"] = _digest(f.read_bytes() for f in sorted(ev.rglob("*.wav")))
         print(name, "evaluated", flush=True)
     return out
@@ -109,9 +108,15 @@ def fingerprint(work: Path) -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the fingerprints to this JSON file")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="make the runs in DIR (a new folder) and keep them, to compare two fingerprints' files")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        prints = fingerprint(Path(tmp))
+    if args.keep is not None:
+        args.keep.mkdir(parents=True)
+        prints = fingerprint(args.keep)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            prints = fingerprint(Path(tmp))
     for name, digest in prints.items():
         print(f"{digest}  {name}")
     if args.json:

@@ -24,30 +24,10 @@ cluster gives NaN (no separation; hdbscan computes inf/inf), and no cluster give
 Differences: clusters of one point (where hdbscan raises) are counted as noise, with
 a warning; only metrics known to `scipy.spatial.distance.cdist` are accepted.
 
-Memory. hdbscan does not build one n x n matrix, but for each cluster it holds
-several dense |C| x |C| float64 matrices (distances, a copy, tiled core distances,
-a 3-deep stack), so its peak grows with the square of the largest cluster (about
-7 x 8 |C|^2 bytes), and it compares cluster pairs in a Python loop that rescans
-all labels (slow with hundreds of clusters). Here the MST is Prim's with each
-mutual-reachability row computed on the fly (O(|C|) memory, O(|C|^2) time), core
-distances and separations are computed in row blocks of at most `block_elements`
-entries (default 2**20, 8 MiB per temporary), and only each cluster's minimum
-separation is kept: peak memory is O(n) plus a few blocks, whatever the cluster sizes.
-
-Measured with `.venv/bin/python benchmarks/dbcv_memory.py` (tracemalloc peak, wall time on a
-shared 2-core machine; 10,000 float64 2-D points, `tests/planted.py`):
-
-    case                        this module           hdbscan 0.8.44          |difference|
-    20 clusters + 10 % noise    12.0 MiB,  1.0 s      11.0 MiB,  1.5 s        3.8e-14
-    2 clusters of 5,000         33.1 MiB,  1.9 s      1335 MiB, 12.2 s        1.7e-14
-    800 clusters + 36 % noise   16.5 MiB,  0.7 s       5.6 MiB, 56.6 s        1.9e-14
-    1 cluster of 10,000         33.0 MiB,  2.6 s      (not run: ~5.3 GiB by the |C|^2 law)
-
-(The third case is the thesis' regime: 818 clusters and 3,616 noise points out of
-10,000, Table 5.4.) On data with exactly duplicated points hdbscan's default path
-differs by up to ~1e-3, because sklearn's dot-product Euclidean distances leave
-~1e-8 instead of 0 between duplicates, which then dominate its core distances; fed
-exact distances (`metric="precomputed"`, d=2) it agrees with this module to 1e-15.
+Memory: hdbscan holds several dense |C| x |C| float64 matrices per cluster; here the MST is Prim's with
+each mutual-reachability row computed on the fly and the other quantities in row blocks of at most
+`block_elements` entries, so peak memory is O(n) plus a few blocks whatever the cluster sizes
+(measured against hdbscan: benchmarks/RESULTS.md, "DBCV memory").
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""The scripts under results/ that turn run logs into the write-up's tables."""
+"""eval.finetune_parameters: which parameters fine-tuning moves, from a run's metrics.jsonl."""
 
 import json
 
 import numpy as np
 import pytest
-from conftest import load_script
 
+from eval import finetune_parameters as script
 from vae import data, run_files, settings
 from vae.data import parameter_subset
 
@@ -31,7 +31,6 @@ def _two_phase_run(folder, names):
 
 
 def test_finetune_parameters_compares_the_best_epochs_of_both_phases(tmp_path, capsys):
-    script = load_script("finetune_parameters", "results")
     names = parameter_subset().names
     run = _two_phase_run(tmp_path / "run", names)
     assert script.main([str(run), "--top", "2"]) == 0
@@ -46,7 +45,6 @@ def test_finetune_parameters_compares_the_best_epochs_of_both_phases(tmp_path, c
 
 
 def test_finetune_parameters_refuses_a_run_without_pretraining(tmp_path, capsys):
-    script = load_script("finetune_parameters", "results")
     run = _two_phase_run(tmp_path / "run", parameter_subset().names)
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     (run / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows if r["phase_name"] == "finetune"))

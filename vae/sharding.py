@@ -1,45 +1,10 @@
-"""Data parallelism with `jax.sharding`: a 1-D mesh over local devices, batches split along it.
+"""Data parallelism with `jax.sharding`: a 1-D mesh ("data") over local devices, batches split along it.
 
-`vae.train.train(..., devices=N)` (CLI: `scripts/train.py --devices N`, or `--data-parallel` for
-all local devices) builds `data_mesh(N)` and places
-
-  * the per-step batch along the mesh axis "data": `train_step` constrains the gathered patches
-    x [B, k] to `batch_sharding`, so each device holds B / N examples (B must be a multiple of N);
-  * parameters, optimizer state, the (small) training set and the synth's 32 noise rows
-    replicated (`replicated`).
-
-`jax.jit` then partitions the unchanged step (GSPMD): every device runs the model, the synth, the
-features and the per-example losses on its own examples; the batch means and the gradient become
-cross-device all-reduces, and the Adam update runs identically on every replica, so the
-replicated state stays in sync. Results equal the one-device run up to float reassociation in
-those reductions (tests/test_vae_sharding.py checks it with 4 fake CPU devices).
-
-The jaxsynth "cpu_kernel" renderer is a `jax.pure_callback` (host numba code). Callbacks are not
-partitioned by GSPMD: XLA gathers the callback's operands onto one device, runs it there once for
-the whole batch and scatters the result back. That is correct (same values and gradients, checked
-by the test) but the synth stage does not speed up with more CPU "devices". On a multi-core host
-prefer one CPU device and let numba/XLA use the cores; data parallelism pays off on accelerators,
-where `default_impl()` is "xla" (pure JAX, fully partitioned).
-
-Multi-host (several processes, e.g. a GPU cluster or a TPU pod slice). `train(devices=N)` as
-written is single-process (local devices); a multi-host run changes the following (untested here):
-  1. call `jax.distributed.initialize()` first in every process (coordinator address, process count
-     and id come from the environment on TPU/SLURM, or pass them);
-  2. build the mesh over `jax.devices()` (all processes' devices), not `jax.local_devices()`
-     (`data_mesh(global_devices=True)`);
-  3. each process loads only its part of the batch and builds the global array with
-     `jax.make_array_from_process_local_data(batch_sharding(mesh), local_rows)`, and replicated
-     state with `jax.make_array_from_process_local_data(replicated(mesh), value)` (or
-     `jax.experimental.multihost_utils.host_local_array_to_global_array`) instead of
-     `jax.device_put`; alternatively keep the loop's in-step gather from a replicated training
-     set, which needs every process to hold the whole set and the same `order` (it does: the
-     order is a pure function of the seed);
-  4. checkpoints: orbax saves sharded/replicated arrays collectively; every process must call save.
-TPUs: the same code path; the mesh is built over TPU devices, impl is "xla" (the
-numba callback does not exist there), float32 matmuls run at bfloat16 precision by default
-(set `jax_default_matmul_precision` to "highest" for bit-closer results), and the per-device batch
-(B / N) should be a multiple of 8 to fill the cores; for several hosts add a second mesh axis
-only if the model ever needs model parallelism (it does not: ~69k parameters).
+`vae.train.train(..., devices=N)` (`scripts/train.py --devices N` / `--data-parallel`) shards each step's
+gathered batch x [B, k] along the mesh (B a multiple of N) and replicates params, optimizer state, the
+training set and the synth's noise rows; `jax.jit` partitions the unchanged step, so results equal the
+one-device run up to float reassociation. The numba "cpu_kernel" synth is a callback that XLA runs on one
+device. Multi-host and TPU notes, and measurements: benchmarks/RESULTS.md, "Data parallelism".
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which parameters the synth head's spectral gradient moves: per-parameter validation error at the best
 epoch of parameter pretraining against the best epoch of synth-head fine-tuning, from a run's metrics.jsonl.
 
-    python results/finetune_parameters.py runs/reference/improved-pretrained/Exp2-SCLP-ts [RUN_DIR ...]
+    python -m eval.finetune_parameters runs/reference/improved-pretrained/Exp2-SCLP-ts [RUN_DIR ...]
 
 It needs the run directory (`scripts/reference.py` trains it there): the copies kept under
 results/reference/ drop the per-parameter lists of metrics.jsonl. For each run: the parameter error from mu
@@ -14,15 +14,12 @@ a uniform parameter). Prints markdown.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from vae import run_files  # noqa: E402
-from vae.presets import SPECTRAL_FROZEN_GROUPS  # noqa: E402
+from vae import run_files
+from vae.presets import SPECTRAL_FROZEN_GROUPS
 
 GROUPS = (("pitch", lambda n: n in SPECTRAL_FROZEN_GROUPS["pitch"]),
           ("envelopes (adsr)", lambda n: "adsr" in n),
