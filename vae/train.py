@@ -7,7 +7,7 @@ Resume: data order is a pure function of (seed, phase, epoch) and each step's RN
 (seed, step), so the state is params, optimizer state and a small `Progress` record (step,
 phase, epoch, batch within the epoch, early stopping, beta, partial-epoch sums). The latest
 checkpoint is saved every `checkpoint_every` steps and at each epoch end (after the best one
-and metrics.jsonl); resuming prunes what a crash left ahead of it and replays identically.
+and the epoch's metrics record); resuming prunes what a crash left ahead of it and replays identically.
 
 Host syncs: each step's metrics stay on the device (so that dispatch runs ahead on an
 accelerator) until the epoch ends or a checkpoint is due; then they come to the host in one
@@ -181,8 +181,13 @@ def _resume_point(config: RunConfig, run_dir: Path, latest, best):
         raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from; start the run without --resume")
     _, _, saved = run_files.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
     prog = Progress(**{**saved, "rng": tuple(saved["rng"])})
-    records = [r for r in run_files.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
-    _check_records(records, prog, RunPaths(run_dir).metrics)
+    records = [r for r in run_files.read_metrics(run_dir, torn_end_ok=True)  # A kill mid-append tears the last line.
+               if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
+    try:
+        _check_records(records, prog, RunPaths(run_dir).metrics)
+    except run_files.RunFileError:
+        run_files.read_metrics(run_dir)  # A torn line the checkpoint needs was damaged otherwise: named by its line.
+        raise
     run_files.remove_temporaries(run_dir)
     for s in best.all_steps():  # A best saved after the latest one belongs to an epoch we redo.
         if s > step:
@@ -291,7 +296,7 @@ class _Loop:
                 if record["improved"]:
                     self.save(self.best, prog, params)
                 records.append(record)
-                run_files.write_metrics(self.run_dir, records)
+                run_files.append_metrics(self.run_dir, record)
                 if self.on_epoch is not None:
                     self.on_epoch(record)
                 bar.set_postfix(epoch=prog.epoch, val=f"{val['objective']:.4g}",
