@@ -144,7 +144,7 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
         loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices, on_epoch)
         params = None  # Set by the phase start, or restored with the optimizer state when resuming.
         while not prog.done:
-            params, config = loop.run_phase(prog, params, records)
+            params = loop.run_phase(prog, params, records)
     finally:
         latest.close()
         best.close()
@@ -246,7 +246,7 @@ class _Loop:
         run_files.save_checkpoint(manager, prog.step, params, self.opt_state, dataclasses.asdict(prog))
 
     def run_phase(self, prog: Progress, params, records: list):
-        """Trains phase `prog.phase` from wherever `prog` stands; returns (params, config)."""
+        """Trains phase `prog.phase` from wherever `prog` stands; returns the params at its end."""
         config = self.config
         phase = config.phases[prog.phase]
         obj = objective(config, phase)
@@ -259,7 +259,7 @@ class _Loop:
             sharding_lib.check_batch(phase.batch_size, self.mesh)
             noise, batch_sharding = sharding_lib.replicate(noise, self.mesh), sharding_lib.batch_sharding(self.mesh)
         if prog.fresh:
-            params, config = self._start_phase(prog, phase, obj, opt, noise)
+            params = self._start_phase(prog, phase, obj, opt, noise)
         elif self.opt_state is None:  # Resumed mid-phase: params and optimizer state from the checkpoint.
             params = models.init(config.model, 0)["params"]
             params, self.opt_state, _ = run_files.restore_checkpoint(self.latest, prog.step, params,
@@ -306,12 +306,14 @@ class _Loop:
                     prog.start_phase(prog.phase + 1, len(config.phases))
                 self.save(self.latest, prog, params)
                 if phase_done:
-                    return params, config
+                    return params
         finally:
             bar.close()
 
     def _start_phase(self, prog: Progress, phase: PhaseConfig, obj: Objective, opt: OptimizerSpec, noise):
-        """Params, optimizer and beta at a phase start (later phases start from the previous best)."""
+        """Params, optimizer and beta at a phase start (later phases start from the previous best); returns the
+        params. A calibrated beta lives in `prog` (saved with each checkpoint) and in each epoch's metrics record;
+        config.json keeps the phase's beta as given (None: calibrated)."""
         if prog.phase == 0:
             params = models.init(self.config.model, self.config.seed)["params"]
         else:
@@ -324,12 +326,8 @@ class _Loop:
                                                self.eval_key, self.train_inputs_host[:n_cal])
             tqdm.write(f"phase {phase.name!r}: beta = {beta:.6g} (initial spectral {terms['spectral']:.6g}, "
                        f"recon {terms['recon']:.6g} on {n_cal} patches; ratio {self.config.loss.ratio:g}:1)")
-            phases = list(self.config.phases)
-            phases[prog.phase] = dataclasses.replace(phase, beta=beta)
-            self.config = dataclasses.replace(self.config, phases=tuple(phases))
-            run_files.write_config(self.run_dir, self.config)
         prog.beta, prog.fresh = float(beta), False
-        return params, self.config
+        return params
 
     def _end_epoch(self, prog: Progress, phase: PhaseConfig, obj: Objective, opt: OptimizerSpec, val: dict,
                    seconds: float) -> dict:
