@@ -1,15 +1,17 @@
 """The files of a run directory: paths, config.json, orbax checkpoints, metrics and the loss curve.
 
 RUN_DIR/
-  config.json        `vae.config.RunConfig` as JSON: model, synth config, parameter subset (free
-                     names and frozen values), feature config, loss names, phases with their
-                     beta, seeds, dataset path. `load_config` rebuilds it.
+  config.json        `vae.config.RunConfig` as JSON, written once at the start: model, synth config,
+                     parameter subset (free names and frozen values), feature config, loss names,
+                     phases with their beta as given (null: calibrated at the phase start, then
+                     logged in metrics; older runs hold the calibrated value), seeds, dataset path.
+                     `load_config` rebuilds it.
   checkpoints/best/STEP/, checkpoints/latest/STEP/
                      orbax checkpoints, each with items `params` (Flax variables),
                      `opt_state` (optax) and `progress` (JSON: step, phase, epoch, batch, RNG,
                      early-stopping state, beta, partial-epoch sums).
   metrics.jsonl      one JSON object per epoch (every loss term for train and val, beta, lr,
-                     time); metrics.csv holds the same table.
+                     time), appended at each epoch's end; metrics.csv holds the same table.
   loss_curve.png     train/val curves of every term, phases marked.
   failure.json       only if a loss went non-finite: step and the bad terms.
 

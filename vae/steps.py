@@ -29,7 +29,12 @@ class OptimizerSpec:
 
 
 def learning_rate(spec: OptimizerSpec, epoch):
-    """Learning rate during `epoch` (0-based, int or traced): step decay at decay_start + i*decay_every."""
+    """Learning rate during `epoch` (0-based, int or traced): step decay at decay_start + i*decay_every.
+
+    Not optax.exponential_decay(staircase=True): traced it gives the same bits, but on the host (the metrics
+    record) it computes decay_factor ** n with lax.pow where this uses integer_pow, so the logged lr would change
+    after 4 decays of a factor that is not a power of 2; and it clips a negative transition_begin to 0.
+    """
     s = spec.schedule
     if s.kind == "constant":
         return spec.learning_rate
