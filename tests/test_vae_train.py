@@ -81,6 +81,13 @@ def test_uninterrupted_run_layout(uninterrupted):
     assert run_files.load_config(out) == _config_from(out)
 
 
+def test_appended_metrics_are_the_files_a_rewrite_writes(uninterrupted, tmp_path):
+    out, result = uninterrupted
+    run_files.write_metrics(tmp_path, result.metrics)  # What every epoch rewrote before metrics were appended.
+    for name in ("metrics.jsonl", "metrics.csv"):
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
 def _config_from(out):
     return from_json(run_files.RunPaths(out).config.read_text())
 
