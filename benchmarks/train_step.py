@@ -1,4 +1,4 @@
-"""Training-step benchmark: our jitted JAX step (vae.train.train_step) vs a plain PyTorch + torchsynth step.
+"""Training-step benchmark: our jitted JAX step (vae.steps.train_step) vs a plain PyTorch + torchsynth step.
 
     python benchmarks/train_step.py                         # thesis setting: batch 256, 1 s @ 44.1 kHz
     python benchmarks/train_step.py --batch 32 --repeats 3  # quick
@@ -12,8 +12,8 @@ Ours computes SCLP on STFTs without FFTs (`vae.losses.sclp_stft`: STFT linearity
 same value and gradient); the baseline computes the two STFTs with torch.stft. `--stages` times
 both formulations on our side.
 
-Ours: exactly `vae.train.train_step` (the function the training loop jits) on a
-`vae.train.Objective`, nothing re-implemented; the synth is jaxsynth with --impl (default: the
+Ours: exactly `vae.steps.train_step` (the function the training loop jits) on a
+`vae.objective.Objective`, nothing re-implemented; the synth is jaxsynth with --impl (default: the
 fastest for the backend, 'cpu_kernel' on CPU).
 
 Baseline, the way the thesis ran it: a torch.nn VAE of the same architecture (63-256-64-16-64-256-63,
@@ -70,8 +70,7 @@ from vae import data as data_lib
 from spectral import features
 from spectral import losses
 from spectral import sizing
-from vae import models
-from vae import train as train_lib
+from vae import models, objective, steps
 from vae.models import ModelConfig
 from vae.config import LossConfig, ScheduleConfig
 
@@ -128,18 +127,18 @@ def patches(batch: int, seed: int = 0) -> np.ndarray:
 
 
 class Ours:
-    """vae.train.train_step on one batch (the same call the training loop makes)."""
+    """vae.steps.train_step on one batch (the same call the training loop makes)."""
 
     def __init__(self, mode: str, batch: int, seconds: float, sample_rate: int, impl: str | None,
                  feature: str = "stft"):
         synth, subset, loss = settings(batch, seconds, sample_rate, feature)
         self.impl = impl or default_impl()
         model = ModelConfig(N_PARAMS, HIDDEN, LATENT, synth_head=(mode == "synth_head"))
-        self.obj = train_lib.Objective(model, synth, subset, loss, recon=True, spectral=True, batch_size=batch,
+        self.obj = objective.Objective(model, synth, subset, loss, recon=True, spectral=True, batch_size=batch,
                                        impl=self.impl)
-        self.opt = train_lib.OptimizerSpec(LR, ScheduleConfig(), steps_per_epoch=1000)
+        self.opt = steps.OptimizerSpec(LR, ScheduleConfig(), steps_per_epoch=1000)
         self.params = models.init(model, 0)["params"]
-        self.opt_state = train_lib.optimizer(self.opt).init(self.params)
+        self.opt_state = steps.optimizer(self.opt).init(self.params)
         self.data = jnp.asarray(patches(batch))
         self.order = jnp.arange(batch, dtype=jnp.int32)
         self.noise = Voice(synth).batch_noise(batch)
@@ -147,7 +146,7 @@ class Ours:
         self.step_count = 0
 
     def step(self):
-        self.params, self.opt_state, m = train_lib.train_step(
+        self.params, self.opt_state, m = steps.train_step(
             self.params, self.opt_state, self.data, self.data, self.order, 0, BETA, self.noise, self.key, self.step_count,
             obj=self.obj, opt=self.opt)
         jax.block_until_ready((self.params, self.opt_state, m))
@@ -403,13 +402,13 @@ def stages(args) -> int:
     spectral = {name: (jax.jit(fn), jax.jit(jax.value_and_grad(fn, argnums=1)))
                 for name, fn in (("Parseval", sclp_parseval), ("FFT", sclp_fft))}
     def loss_fn(p):
-        means = {k: v.mean(axis=0) for k, v in train_lib.example_terms(obj, p, x, key, noise).items()}
-        return train_lib.combine(obj, means, BETA, 1.0)["total"]
+        means = {k: v.mean(axis=0) for k, v in objective.example_terms(obj, p, x, key, noise).items()}
+        return objective.combine(obj, means, BETA, 1.0)["total"]
 
     fwd = jax.jit(loss_fn)
     value_and_grad = jax.jit(jax.value_and_grad(loss_fn))
     _, grads = value_and_grad(params)
-    update = jax.jit(lambda g, s, p: train_lib.optimizer(opt).update(g, s, p))
+    update = jax.jit(lambda g, s, p: steps.optimizer(opt).update(g, s, p))
     r = args.repeats
     rows = [
         ("encoder+decoder forward", _timed(model_fwd, params, x, repeats=r)),

@@ -6,6 +6,7 @@ never continues metrics with a gap.
 Probes are numbered as in issue 10; `PASSING` holds the cases that already passed when it was filed.
 """
 
+import csv
 import json
 import os
 import shutil
@@ -201,7 +202,7 @@ def test_p4_atomic_writes_leave_the_old_file_whole(tmp_path):
             raise RuntimeError("crash while writing")
     assert target.read_text() == "old\n" and _tree(tmp_path) == ["metrics.jsonl"]
     # SIGKILL mid-write: the old file stays whole; the leftover temporary is recognized as the run's.
-    child = ("import os, signal, sys; from vae import atomic\n"
+    child = ("import os, signal, sys; from common import atomic\n"
              "with atomic.atomic_path(sys.argv[1]) as tmp:\n"
              "    tmp.write_text('half')\n"
              "    os.kill(os.getpid(), signal.SIGKILL)\n")
@@ -309,8 +310,7 @@ def test_missing_weights_skip_fad_with_instructions(tmp_path):
 _CHILD = r"""
 import os, signal, sys
 from pathlib import Path
-from common import atomic
-from vae import data, train
+from vae import data, run_files, train
 from vae.config import from_json
 
 config_file, out, mode, at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -326,15 +326,16 @@ if mode == "checkpoint":  # Killed with checkpoint `at` fully written but not ye
         return await rename(src, dst)
 
     async_path.rename = dying_rename
-elif mode == "metrics":  # Killed while metrics.jsonl's `at`-th record is being written.
-    fsync = atomic._fsync
+elif mode == "metrics":  # Killed halfway through appending metrics.jsonl's `at`-th record.
+    append = run_files._append
 
-    def dying_fsync(path, directory=False):
-        if path.name.endswith("-metrics.jsonl") and len(path.read_text().splitlines()) == at:
+    def dying_append(path, text):
+        if path.name == "metrics.jsonl" and len(path.read_text().splitlines()) == at - 1:
+            append(path, text[: len(text) // 2])
             die()
-        return fsync(path, directory)
+        return append(path, text)
 
-    atomic._fsync = dying_fsync
+    run_files._append = dying_append
 hook = (lambda step: die() if step == at else None) if mode == "step" else None
 train.train(config, out, data.load(config.dataset_path, progress=False), resume=(Path(out) / "checkpoints").exists(),
             show_progress=False, on_step=hook)
@@ -351,13 +352,24 @@ def test_sigkill_during_training_and_writes_then_resume_equals_uninterrupted(dat
         done = subprocess.run([sys.executable, "-c", _CHILD, str(config_file), str(out), mode, str(at)], cwd=ROOT,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == -signal.SIGKILL, (mode, done.stderr[-2000:])
-    assert [json.loads(line)["epoch"] for line in run_files.RunPaths(out).metrics.read_text().splitlines()] \
-        == [1, 2, 3, 1]  # Whole records only; the 5th was being written when killed.
-    assert any(atomic.is_temporary(p.name) for p in out.iterdir())  # The metrics write killed mid-way.
+    paths = run_files.RunPaths(out)
+    *whole, torn = paths.metrics.read_text().split("\n")
+    assert [json.loads(line)["epoch"] for line in whole] == [1, 2, 3, 1]  # Then the 5th record, torn mid-append.
+    assert torn.startswith('{"phase": 1, "phase_name": "second", "epoch": 2, ') and not torn.endswith("}")
+    with pytest.raises(run_files.RunFileError, match="line 5 is damaged"):
+        run_files.read_metrics(out)
+    leftover = out / f"{atomic.TMP_PREFIX}0a1b2c3d-metrics.jsonl"  # What a kill in a resume's rewrite leaves.
+    leftover.write_text("")
     result = train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
     assert result.step == expected.step
     assert not any(atomic.is_temporary(p.name) for p in out.iterdir())  # Resume removed the leftover.
     assert _strip(run_files.read_metrics(out)) == _strip(run_files.read_metrics(straight))
+    assert _strip(_csv_rows(paths.metrics_csv)) == _strip(_csv_rows(run_files.RunPaths(straight).metrics_csv))
     for which in ("best", "latest"):
         a, b = _params(out, which), _params(straight, which)
         assert jax.tree.all(jax.tree.map(lambda u, v: bool(jnp.array_equal(u, v)), a, b)), which
+
+
+def _csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))

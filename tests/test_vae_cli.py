@@ -1,6 +1,7 @@
 """scripts/train.py end to end at the tiny scale, resume of a finished run, and bad input."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,9 +32,11 @@ def test_tiny_run_writes_a_loadable_run(tmp_path, caplog):
                  paths.checkpoints / "latest", data_path, data_path.with_suffix(".json")):
         assert path.exists(), path
     config = json.loads(paths.config.read_text())
-    beta = config["phases"][0]["beta"]
+    assert config["phases"][0]["beta"] is None  # Calibrated: config.json keeps it as given, written once.
     records = run_files.read_metrics(out)
-    assert len(records) == 2 and all(r["beta"] == beta > 0 for r in records)
+    beta = float(re.search(r"beta = (\S+)", done.stdout).group(1))
+    assert len(records) == 2 and records[0]["beta"] > 0 and all(r["beta"] == records[0]["beta"] for r in records)
+    assert records[0]["beta"] == pytest.approx(beta, rel=1e-5)  # The printed value (6 significant digits).
     assert {"train/spectral", "val/recon", "val/clamp", "val/kl", "val/total", "lr"} <= set(records[0])
     # --tensorboard: the event file holds every numeric entry of each epoch's record, at its step.
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -7,7 +7,7 @@ import pytest
 
 from jaxsynth import SynthConfig, Voice
 from spectral import sizing
-from vae import data, models, train
+from vae import data, models, objective
 from vae.models import ModelConfig
 from vae.config import LossConfig
 
@@ -75,7 +75,7 @@ def _spectral_grads(synth_head: bool):
     voice = Voice(synth)
     subset = data.parameter_subset()
     model = ModelConfig(63, (32, 16), 8, synth_head)
-    obj = train.Objective(model, synth, subset, LossConfig("sclp", "stft", sizing.feature_config(synth)),
+    obj = objective.Objective(model, synth, subset, LossConfig("sclp", "stft", sizing.feature_config(synth)),
                           recon=True, spectral=True, batch_size=4)
     params = models.init(model, 0)["params"]
     # Pull the decoder's raw outputs into (0, 1) so the clamp passes gradients for most outputs.
@@ -84,7 +84,7 @@ def _spectral_grads(synth_head: bool):
     x = subset.select(voice.random_params(jax.random.PRNGKey(2), 4))
 
     def spectral(p):
-        return train.example_terms(obj, p, x, jax.random.PRNGKey(3), voice.default_noise(4))["spectral"].mean()
+        return objective.example_terms(obj, p, x, jax.random.PRNGKey(3), voice.default_noise(4))["spectral"].mean()
 
     return jax.grad(spectral)(params)
 

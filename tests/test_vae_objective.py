@@ -1,7 +1,6 @@
 """The objective's settings beside the thesis's (KL weight, warm-up, free bits, batch-level spectral
 convergence, multi-resolution term), what early stopping watches, and vae.diagnostics."""
 
-import dataclasses
 
 import jax
 import jax.numpy as jnp
@@ -9,10 +8,10 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig, Voice
-from spectral import features, sizing
+from spectral import sizing
 from spectral import losses as spectral_losses
 from common.bounds import SettingError
-from vae import data, diagnostics, flags, losses, models, presets, settings, train
+from vae import data, diagnostics, flags, losses, models, objective, presets, settings
 from vae.config import LossConfig
 from vae.models import ModelConfig
 
@@ -20,8 +19,8 @@ SYNTH = SynthConfig(batch_size=4, sample_rate=4000, buffer_size_seconds=0.1)
 FEATURES = sizing.feature_config(SYNTH)
 
 
-def _objective(synth_head: bool, **loss) -> train.Objective:
-    return train.Objective(ModelConfig(63, (32, 16), 8, synth_head), SYNTH, data.parameter_subset(),
+def _objective(synth_head: bool, **loss) -> objective.Objective:
+    return objective.Objective(ModelConfig(63, (32, 16), 8, synth_head), SYNTH, data.parameter_subset(),
                            LossConfig("sclp", "stft", FEATURES, **loss), recon=True, spectral=True, batch_size=4)
 
 
@@ -31,14 +30,14 @@ def _batch():
     return x, voice.default_noise(4)
 
 
-def _loss_and_grads(obj: train.Objective, render: bool, kl_weight=1.0, beta=2.0):
+def _loss_and_grads(obj: objective.Objective, render: bool, kl_weight=1.0, beta=2.0):
     params = models.init(obj.model, 0)["params"]
     x, noise = _batch()
 
     def loss(p):
-        terms = train.example_terms(obj, p, x, jax.random.PRNGKey(3), noise, render=render)
+        terms = objective.example_terms(obj, p, x, jax.random.PRNGKey(3), noise, render=render)
         means = {k: v.mean(axis=0) for k, v in terms.items()}
-        return train.combine(obj, means, beta, kl_weight)["total"]
+        return objective.combine(obj, means, beta, kl_weight)["total"]
 
     return jax.value_and_grad(loss)(params)
 
@@ -57,9 +56,9 @@ def test_kl_weight_scales_only_the_kl_term():
     obj = _objective(synth_head=False)
     params = models.init(obj.model, 0)["params"]
     x, noise = _batch()
-    terms = train.example_terms(obj, params, x, jax.random.PRNGKey(3), noise, render=False)
+    terms = objective.example_terms(obj, params, x, jax.random.PRNGKey(3), noise, render=False)
     means = {k: v.mean(axis=0) for k, v in terms.items()}
-    full, light = (float(train.combine(obj, means, 0.0, w)["total"]) for w in (1.0, 0.01))
+    full, light = (float(objective.combine(obj, means, 0.0, w)["total"]) for w in (1.0, 0.01))
     assert full - light == pytest.approx(0.99 * float(means["kl"]), rel=1e-3)
 
 
@@ -71,22 +70,22 @@ def test_free_bits_floor_each_dimension_and_stop_its_gradient():
     obj = _objective(synth_head=False, free_bits=100.0)  # Every dimension under the floor: no KL gradient.
     means = {"recon": jnp.float32(1.0), "clamp": jnp.float32(0.0), "kl": jnp.float32(3.0),
              "kl_dims": jnp.full(8, 0.375)}
-    assert float(train.combine(obj, means, 0.0, 1.0)["total"]) == pytest.approx(1.0 + 800.0)
-    assert float(train.combine(obj, means, 0.0, 1.0, free_bits=False)["total"]) == pytest.approx(4.0)
+    assert float(objective.combine(obj, means, 0.0, 1.0)["total"]) == pytest.approx(1.0 + 800.0)
+    assert float(objective.combine(obj, means, 0.0, 1.0, free_bits=False)["total"]) == pytest.approx(4.0)
 
 
 def test_kl_warmup_is_linear_then_constant():
     loss = LossConfig(kl_weight=0.5, kl_warmup_epochs=4)
-    assert [train.kl_weight_at(loss, e) for e in range(6)] == [0.125, 0.25, 0.375, 0.5, 0.5, 0.5]
-    assert train.kl_weight_at(LossConfig(), 0) == 1.0
+    assert [objective.kl_weight_at(loss, e) for e in range(6)] == [0.125, 0.25, 0.375, 0.5, 0.5, 0.5]
+    assert objective.kl_weight_at(LossConfig(), 0) == 1.0
 
 
 def test_monitored_value_leaves_out_a_spectral_term_without_gradient():
     means = {"recon": 2.0, "clamp": 0.5, "kl": 3.0, "kl_dims": np.full(8, 3.0 / 8), "spectral": 10.0}
-    assert train.monitored(_objective(synth_head=False, kl_weight=0.1), means, 4.0) == pytest.approx(2.8)
-    assert train.monitored(_objective(synth_head=True, kl_weight=0.1), means, 4.0) == pytest.approx(42.8)
+    assert objective.monitored(_objective(synth_head=False, kl_weight=0.1), means, 4.0) == pytest.approx(2.8)
+    assert objective.monitored(_objective(synth_head=True, kl_weight=0.1), means, 4.0) == pytest.approx(42.8)
     # Free bits: KL under the floor does not count against the model (0.5 nat x 8 dimensions).
-    assert train.monitored(_objective(synth_head=False, free_bits=0.5), means, 4.0) == pytest.approx(6.5)
+    assert objective.monitored(_objective(synth_head=False, free_bits=0.5), means, 4.0) == pytest.approx(6.5)
 
 
 def test_per_example_convergence_makes_silence_score_one_and_batch_reduction_weighs_energy():
@@ -124,7 +123,7 @@ def test_batch_convergence_and_multiscale_reach_the_decoder_through_the_synth():
     obj = _objective(synth_head=True, spectral_reduction="batch", mss_weight=1.0)
     params = models.init(obj.model, 0)["params"]
     x, noise = _batch()
-    terms = train.example_terms(obj, params, x, jax.random.PRNGKey(3), noise)
+    terms = objective.example_terms(obj, params, x, jax.random.PRNGKey(3), noise)
     assert {"spectral_diff", "spectral_ref", "mss_diff", "mss_ref", "mss_log"} <= set(terms)
     value, grads = _loss_and_grads(obj, True)
     assert np.isfinite(float(value))
@@ -210,7 +209,7 @@ def test_spectral_frozen_parameters_get_no_spectral_gradient():
 
     def output_bias_grads(obj, term):
         def value(p):
-            return train.example_terms(obj, p, x, jax.random.PRNGKey(3), noise)[term].mean()
+            return objective.example_terms(obj, p, x, jax.random.PRNGKey(3), noise)[term].mean()
         return value(params), np.asarray(jax.grad(value)(params)["decoder"]["out"]["bias"])
 
     free_value, free_grad = output_bias_grads(_objective(synth_head=True), "spectral")

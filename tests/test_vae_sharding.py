@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHECK = r"""
 import json, sys
 import jax, numpy as np
-from vae import data, flags, run, settings, train
+from vae import data, flags, run, settings, steps, train
 
 assert jax.local_device_count() == 4, jax.devices()
 out = sys.argv[1]
@@ -26,7 +26,7 @@ dataset = data.load_or_generate(path, settings.data_config(resolved.settings), p
 config = settings.build_config(resolved, dataset, path)
 # Spy on the training step the loop calls: the devices its results live on, and (first call) the
 # per-device shape of the batch in the compiled, partitioned program.
-step_fn, seen = train.train_step, []
+step_fn, seen = steps.train_step, []
 
 
 def spy(*args, **kwargs):
@@ -40,7 +40,7 @@ def spy(*args, **kwargs):
     return out
 
 
-train.train_step = spy
+steps.train_step = spy
 result = {}
 for current, devices in (("one", None), ("four", 4)):
     res = train.train(config, f"{out}/{current}", dataset, show_progress=False, devices=devices)

@@ -1,4 +1,4 @@
-"""vae.train: exact resume after crashes, NaN detection, schedule, data order; vae.run loading API.
+"""vae.train: exact resume after crashes, NaN detection, data order; vae.steps: the schedule; vae.run loading API.
 
 Runs here use phases without the spectral term (nothing is rendered) so they compile in seconds;
 the spectral path is covered by test_vae_models (gradients) and test_vae_cli (a full run).
@@ -14,7 +14,7 @@ import pytest
 
 from jaxsynth import SynthConfig
 from spectral import sizing
-from vae import data, models, run, run_files, train
+from vae import data, models, run, run_files, steps, train
 from vae.models import ModelConfig
 from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig, from_json
 
@@ -82,6 +82,13 @@ def test_uninterrupted_run_layout(uninterrupted):
     assert run_files.load_config(out) == _config_from(out)
 
 
+def test_appended_metrics_are_the_files_a_rewrite_writes(uninterrupted, tmp_path):
+    out, result = uninterrupted
+    run_files.write_metrics(tmp_path, result.metrics)  # What every epoch rewrote before metrics were appended.
+    for name in ("metrics.jsonl", "metrics.csv"):
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
 def _config_from(out):
     return from_json(run_files.RunPaths(out).config.read_text())
 
@@ -145,10 +152,10 @@ def test_load_run_api(uninterrupted):
 
 
 def test_learning_rate_schedule_and_data_order():
-    spec = train.OptimizerSpec(1e-4, ScheduleConfig("step", decay_start=200, decay_every=100, decay_factor=0.5), 10)
-    lrs = [float(train.learning_rate(spec, e)) for e in (0, 199, 200, 299, 300, 450)]
+    spec = steps.OptimizerSpec(1e-4, ScheduleConfig("step", decay_start=200, decay_every=100, decay_factor=0.5), 10)
+    lrs = [float(steps.learning_rate(spec, e)) for e in (0, 199, 200, 299, 300, 450)]
     assert lrs == pytest.approx([1e-4, 1e-4, 5e-5, 5e-5, 2.5e-5, 1.25e-5])
-    assert train.learning_rate(dataclasses.replace(spec, schedule=ScheduleConfig()), 450) == 1e-4
+    assert steps.learning_rate(dataclasses.replace(spec, schedule=ScheduleConfig()), 450) == 1e-4
     a, b = train.epoch_order(0, 0, 5, 100), train.epoch_order(0, 0, 5, 100)
     np.testing.assert_array_equal(a, b)
     assert sorted(np.asarray(a).tolist()) == list(range(100))

@@ -1,20 +1,24 @@
 """The files of a run directory: paths, config.json, orbax checkpoints, metrics and the loss curve.
 
 RUN_DIR/
-  config.json        `vae.config.RunConfig` as JSON: model, synth config, parameter subset (free
-                     names and frozen values), feature config, loss names, phases with their
-                     beta, seeds, dataset path. `load_config` rebuilds it.
+  config.json        `vae.config.RunConfig` as JSON, written once at the start: model, synth config,
+                     parameter subset (free names and frozen values), feature config, loss names,
+                     phases with their beta as given (null: calibrated at the phase start, then
+                     logged in metrics; older runs hold the calibrated value), seeds, dataset path.
+                     `load_config` rebuilds it.
   checkpoints/best/STEP/, checkpoints/latest/STEP/
                      orbax checkpoints, each with items `params` (Flax variables),
                      `opt_state` (optax) and `progress` (JSON: step, phase, epoch, batch, RNG,
                      early-stopping state, beta, partial-epoch sums).
   metrics.jsonl      one JSON object per epoch (every loss term for train and val, beta, lr,
-                     time); metrics.csv holds the same table.
+                     time), appended at each epoch's end; metrics.csv holds the same table.
   loss_curve.png     train/val curves of every term, phases marked.
   failure.json       only if a loss went non-finite: step and the bad terms.
 
 Every file here is written atomically (`common.atomic`), so a kill at any moment leaves each one
-whole; a file damaged otherwise is reported by name (`RunFileError`) with what to do.
+whole, except that training appends each epoch's line to metrics.jsonl and metrics.csv: a kill then
+leaves at most a torn last line, which a resume cuts off. A file damaged otherwise is reported by
+name (`RunFileError`) with what to do.
 `--overwrite` deletes only these entries (`clear_run`), and only from a folder that holds
 nothing else.
 """
@@ -23,9 +27,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import logging
 import math
+import os
 from pathlib import Path
 
 import jax
@@ -228,13 +234,19 @@ def _like(reference, restored):
 # -------------------------------------------------------------------- metrics
 
 
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The records of metrics.jsonl ([] without the file); `RunFileError` naming a damaged line."""
+def read_metrics(run_dir: str | Path, *, torn_end_ok: bool = False) -> list[dict]:
+    """The records of metrics.jsonl ([] without the file); `RunFileError` naming a damaged line.
+
+    torn_end_ok: leave out a last line that lacks its newline and does not parse (what a kill in the middle of
+    `append_metrics` leaves) instead of raising.
+    """
     path = RunPaths(Path(run_dir)).metrics
     if not path.exists():
         return []
+    text = path.read_text()
     records = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -243,6 +255,8 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
                 "not an epoch record"
         except ValueError as e:
             problem = str(e)
+        if problem and torn_end_ok and number == len(lines) and not text.endswith("\n"):
+            break
         if problem:
             raise RunFileError(f"{path} line {number} is damaged ({problem}); restore the file from a copy "
                                "(metrics.csv holds the same table), or start the run over with --overwrite")
@@ -253,12 +267,47 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
 def write_metrics(run_dir: str | Path, records: list[dict]) -> None:
     """Rewrites metrics.jsonl and metrics.csv with `records` (one per epoch), each atomically."""
     paths = RunPaths(Path(run_dir))
-    atomic.write_text(paths.metrics, "".join(json.dumps(r) + "\n" for r in records))
+    atomic.write_text(paths.metrics, "".join(_jsonl_line(r) for r in records))
     with atomic.atomic_path(paths.metrics_csv) as tmp, open(tmp, "w", newline="") as f:
         if records:
             writer = csv.DictWriter(f, fieldnames=list(records[0]))
             writer.writeheader()
             writer.writerows(records)
+
+
+def append_metrics(run_dir: str | Path, record: dict) -> None:
+    """Appends one epoch's record to metrics.jsonl and metrics.csv (after the header when the CSV is empty), each
+    flushed to disk: the files end as `write_metrics` of all records would write them. A kill mid-append leaves
+    at most a torn last line, which a resume cuts off (`read_metrics(torn_end_ok=True)`, then `write_metrics`)."""
+    paths = RunPaths(Path(run_dir))
+    _append(paths.metrics, _jsonl_line(record))
+    header = _csv_header(paths.metrics_csv)
+    rows = io.StringIO(newline="")
+    writer = csv.DictWriter(rows, fieldnames=header or list(record))
+    if not header:
+        writer.writeheader()
+    writer.writerow(record)
+    _append(paths.metrics_csv, rows.getvalue())
+
+
+def _jsonl_line(record: dict) -> str:
+    return json.dumps(record) + "\n"
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file ([] when it is missing or empty)."""
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def _append(path: Path, text: str) -> None:
+    """Appends `text` to `path` and flushes it to disk."""
+    with open(path, "a", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def plot_metrics(records: list[dict], path: str | Path) -> None:
@@ -301,7 +350,7 @@ def plot_metrics(records: list[dict], path: str | Path) -> None:
     flat = list(axes.flat)
     for ax, term in zip(flat, terms):
         lines = [(split, series(f"{split}/{term}")) for split in ("train", "val")]
-        if term == "total" and logged("val/objective"):  # What early stopping watches (vae.train.monitored).
+        if term == "total" and logged("val/objective"):  # What early stopping watches (vae.objective.monitored).
             lines.append(("val objective (early stopping)", series("val/objective")))
         draw(ax, lines, term)
     if has_diagnostics:

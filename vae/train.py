@@ -1,17 +1,13 @@
-"""Training (thesis sections 4.3-4.6): the objective, the jitted steps and the epoch loop.
+"""A training run (thesis sections 4.3-4.6): its progress, resume and the epoch loop over its phases.
 
-Objective per example, averaged over the batch (terms from `vae.losses`):
-  total = [recon] L_recon(raw, x) + alpha L_clamp(raw) + beta L_spectral(audio(x), audio(raw)) + L_KL
-  eq. 4.4 (Exp 1/2): recon and spectral on, beta calibrated so beta*spectral : recon = 3 : 1 on
-  the initial model; eq. 4.5 (Exp 3 phase 1): spectral off; eq. 4.6 (Exp 3 phase 2): recon off,
-  beta = 1. Both audios are rendered by jaxsynth inside the step with the same noise; whether
-  the spectral gradient reaches the weights is `ModelConfig.synth_head` (`models.render_pair`).
+The loss of a phase is `vae.objective`; the optimizer, the jitted steps and beta's calibration are
+`vae.steps`.
 
 Resume: data order is a pure function of (seed, phase, epoch) and each step's RNG of
 (seed, step), so the state is params, optimizer state and a small `Progress` record (step,
 phase, epoch, batch within the epoch, early stopping, beta, partial-epoch sums). The latest
 checkpoint is saved every `checkpoint_every` steps and at each epoch end (after the best one
-and metrics.jsonl); resuming prunes what a crash left ahead of it and replays identically.
+and the epoch's metrics record); resuming prunes what a crash left ahead of it and replays identically.
 
 Host syncs: each step's metrics stay on the device (so that dispatch runs ahead on an
 accelerator) until the epoch ends or a checkpoint is due; then they come to the host in one
@@ -32,254 +28,24 @@ from typing import Callable, Optional
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm.auto import tqdm
 
-from jaxsynth import ParameterSubset, SynthConfig, Voice
-from vae import data as data_lib
-from spectral import features
-from spectral import losses as spectral_losses
-from vae import diagnostics, losses, models
 from common import atomic
 from common.bounds import SettingError
-from vae import run_files, sound_input
+from jaxsynth import Voice
+from vae import data as data_lib
+from vae import diagnostics, models, run_files, sound_input, steps
 from vae import sharding as sharding_lib
-from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig
-from vae.models import ModelConfig
+from vae.config import PhaseConfig, RunConfig
+from vae.objective import SPECTRAL_TERMS, Objective, kl_weight_at, logged_terms, objective
 from vae.run_files import RunPaths
+from vae.steps import OptimizerSpec
 
-TERMS = ("total", "recon", "clamp", "spectral", "kl")
-SPECTRAL_TERMS = ("spectral", "mss")
 _TRAIN_STREAM, _EVAL_STREAM, _ORDER_STREAM = 1, 2, 3  # fold_in tags of the seed's RNG streams.
-CALIBRATION_BATCHES = 4  # Training batches the initial beta is measured on.
 
 
 class NonFiniteLossError(RuntimeError):
     """A loss term or the gradient went NaN/inf; the run stopped at the last good checkpoint."""
-
-
-# ------------------------------------------------------------------ objective
-
-
-@dataclasses.dataclass(frozen=True)
-class Objective:
-    """Static description of one phase's loss (hashable: a jit-static argument).
-
-    batch_size: patches per step (and per evaluation batch).
-    impl: jaxsynth's rendering implementation, a property of the machine rather than of the run
-      (None: the backend's default, `jaxsynth.voice.resolve_impl`).
-    """
-
-    model: ModelConfig
-    synth: SynthConfig
-    subset: ParameterSubset
-    loss: LossConfig
-    recon: bool
-    spectral: bool
-    batch_size: int
-    impl: Optional[str] = None
-
-    @property
-    def renders_in_step(self) -> bool:
-        """Whether the training step needs the synth: only when the spectral term's gradient reaches the
-        weights (the synth head). Experiment 1's step skips it (same updates: that gradient is exactly
-        0) and its spectral term is measured on the validation set only."""
-        return self.spectral and self.model.synth_head
-
-
-def objective(config: RunConfig, phase: PhaseConfig) -> Objective:
-    """The phase's objective, rendering with the backend's default jaxsynth implementation."""
-    return Objective(config.model, config.synth, config.subset(), config.loss, phase.recon, phase.spectral,
-                     phase.batch_size)
-
-
-def example_terms(obj: Objective, params, x, z_rng, noise, *, inputs=None, weight=None,
-                  render: bool = True) -> dict[str, jax.Array]:
-    """Per-example parts of the loss for patches x [B, k] in [0, 1] and noise [B, n] or rows [r, n]
-    repeating over the batch (`Voice.batch_noise`); `combine` turns their means into the objective.
-
-    'recon', 'clamp' (alpha included), 'kl' [B] and 'kl_dims' [B, latent] always; with a spectral
-    term and render=True (a training step renders only when `Objective.renders_in_step`):
-    'spectral' [B], the thesis's per-example loss, plus for the batch reduction of a convergence loss
-    its energies 'spectral_diff', 'spectral_ref' [B], and with mss_weight the multi-resolution parts
-    'mss_diff', 'mss_ref' [B, R] and 'mss_log' [B] (`spectral_losses.multiscale_parts`); with distance_weight,
-    'distance' [B] (`losses.distance_preservation`; weight [B] marks real rows, None: all).
-    inputs [B, encoder_width]: what the encoder reads (the sounds' log-mel frames when the model hears;
-    None: x itself).
-    """
-    inputs = x if inputs is None else inputs
-    raw, mu, logvar = models.VAE(obj.model).apply({"params": params}, inputs, z_rng)
-    each = jax.vmap  # The vae.losses terms are batch means; vmapped they give one value per example.
-    terms = {
-        "recon": each(losses.param_reconstruction_loss)(raw, x),
-        "clamp": each(functools.partial(losses.clamp_loss, alpha=obj.loss.alpha))(raw),
-        "kl": each(losses.kl_divergence)(mu, logvar),
-        "kl_dims": 0.5 * (jnp.square(mu) + jnp.exp(logvar) - logvar - 1.0),
-    }
-    if obj.loss.distance_weight:
-        terms["distance"] = losses.distance_preservation(mu, inputs, weight)
-    if not (obj.spectral and render):
-        return terms
-    if obj.loss.spectral_frozen:  # The spectral gradient does not reach these columns (LossConfig).
-        frozen = np.isin(np.asarray(obj.subset.names), obj.loss.spectral_frozen)
-        raw = jnp.where(frozen, jax.lax.stop_gradient(raw), raw)
-    target, pred = models.render_pair(x, raw, noise, obj.subset, obj.synth, obj.model.synth_head, obj.impl)
-    loss = obj.loss
-    if loss.batch_convergence:
-        diff, ref = spectral_losses.convergence_energies(loss.spectral, target, pred, loss.feature, loss.feature_config)
-        terms.update(spectral=features.safe_sqrt(diff) / (features.safe_sqrt(ref) + spectral_losses.EPS),
-                     spectral_diff=diff, spectral_ref=ref)
-    else:
-        terms["spectral"] = each(functools.partial(spectral_losses.spectral_loss, loss.spectral, feature_name=loss.feature,
-                                                   feature_cfg=loss.feature_config))(target, pred)
-    if loss.mss_weight and obj.renders_in_step:
-        parts = spectral_losses.multiscale_parts(target, pred, loss.feature_config)
-        terms.update(mss_diff=parts["diff"], mss_ref=parts["ref"], mss_log=parts["log"])
-    return terms
-
-
-def combine(obj: Objective, means: dict, beta, kl_weight, *, free_bits: bool = True,
-            spectral_in_total: bool = True) -> dict[str, jax.Array]:
-    """'spectral', 'mss' and 'total' from means of `example_terms` over a batch (or a whole set):
-
-      total = [recon] + clamp + beta (spectral + mss_weight mss) + kl_weight KL + distance_weight distance
-
-    where spectral is the batch-level ratio when LossConfig.spectral_reduction is 'batch' (else the
-    mean of per-example values), and KL is floored per dimension at LossConfig.free_bits nats when
-    `free_bits` (training) and that is set. spectral_in_total=False leaves the spectral terms out
-    (what `monitored` needs in Experiment 1). Terms a batch lacks (no rendering) count as 0.
-    """
-    loss = obj.loss
-    zero = jnp.zeros((), jnp.float32)
-    if "spectral_diff" in means:
-        spectral = spectral_losses.convergence(means["spectral_diff"], means["spectral_ref"], "batch")
-    else:
-        spectral = means.get("spectral", zero)
-    mss = (spectral_losses.multiscale_spectral({"diff": means["mss_diff"], "ref": means["mss_ref"], "log": means["mss_log"]})
-           if "mss_diff" in means else zero)
-    kl = losses.free_bits_kl(means["kl_dims"], loss.free_bits) if free_bits and loss.free_bits else means["kl"]
-    total = (means["recon"] if obj.recon else 0.0) + means["clamp"] + kl_weight * kl
-    if "distance" in means:
-        total = total + loss.distance_weight * means["distance"]
-    if spectral_in_total:
-        total = total + beta * (spectral + loss.mss_weight * mss)
-    return {"spectral": spectral, "mss": mss, "total": total}
-
-
-def _logged_terms(loss: LossConfig) -> tuple[str, ...]:
-    return (*TERMS, *(("mss",) if loss.mss_weight else ()), *(("distance",) if loss.distance_weight else ()))
-
-
-def kl_weight_at(loss: LossConfig, epoch):
-    """KL weight during `epoch` (0-based) of a phase: linear warm-up over kl_warmup_epochs, then kl_weight."""
-    if loss.kl_warmup_epochs == 0:
-        return loss.kl_weight
-    return loss.kl_weight * min(1.0, (epoch + 1) / loss.kl_warmup_epochs)
-
-
-def monitored(obj: Objective, means: dict, beta: float) -> float:
-    """The validation value early stopping and the best checkpoint watch: the minimized objective (free
-    bits included: the KL they allow must not count against a model) at the full KL weight, without the
-    spectral terms when their gradient cannot reach the weights (Experiment 1's spectral term is
-    logged, never minimized, so it must not choose the model)."""
-    return float(combine(obj, means, beta, obj.loss.kl_weight, spectral_in_total=obj.renders_in_step)["total"])
-
-
-# ------------------------------------------------------------------ optimizer
-
-
-@dataclasses.dataclass(frozen=True)
-class OptimizerSpec:
-    """Adam with a per-epoch learning-rate schedule (hashable, so equal specs share one jit)."""
-
-    learning_rate: float
-    schedule: ScheduleConfig
-    steps_per_epoch: int
-
-
-def learning_rate(spec: OptimizerSpec, epoch):
-    """Learning rate during `epoch` (0-based, int or traced): step decay at decay_start + i*decay_every."""
-    s = spec.schedule
-    if s.kind == "constant":
-        return spec.learning_rate
-    n_decays = jnp.where(epoch >= s.decay_start, (epoch - s.decay_start) // s.decay_every + 1, 0)
-    return spec.learning_rate * s.decay_factor ** n_decays
-
-
-@functools.lru_cache(maxsize=None)
-def optimizer(spec: OptimizerSpec) -> optax.GradientTransformation:
-    return optax.adam(lambda count: learning_rate(spec, count // spec.steps_per_epoch))
-
-
-# ---------------------------------------------------------------------- steps
-
-
-@functools.partial(jax.jit, static_argnames=("obj", "opt", "batch_sharding"))
-def train_step(params, opt_state, data, inputs, order, batch_index, beta, noise, key, step, kl_weight=1.0, *,
-               obj: Objective, opt: OptimizerSpec, batch_sharding=None):
-    """One Adam step on batch `batch_index` of the epoch's `order` over data [n, k], whose encoder inputs are
-    inputs [n, encoder_width] (the same array as data when the encoder reads parameters).
-
-    batch_sharding: a `jax.sharding.Sharding` the batch is split with (data parallelism,
-    `vae.sharding`), or None. Returns (params, opt_state, batch means of every term and the
-    gradient's global norm).
-    """
-    batch = obj.batch_size
-    rows = jax.lax.dynamic_slice_in_dim(order, batch_index * batch, batch)
-    x, inp = data[rows], inputs[rows]
-    if batch_sharding is not None:
-        x, inp = (jax.lax.with_sharding_constraint(a, batch_sharding) for a in (x, inp))
-    z_rng = jax.random.fold_in(key, step)
-
-    def loss_fn(p):
-        terms = example_terms(obj, p, x, z_rng, noise, inputs=inp, render=obj.renders_in_step)
-        means = {k: v.mean(axis=0) for k, v in terms.items()}
-        combined = combine(obj, means, beta, kl_weight)
-        return combined["total"], {**{k: means[k] for k in ("recon", "clamp", "kl", "distance") if k in means},
-                                   **combined}
-
-    (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-    updates, opt_state = optimizer(opt).update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, dict(metrics, grad_norm=optax.tree.norm(grads))
-
-
-@functools.partial(jax.jit, static_argnames=("obj",))
-def _eval_sums(params, x, inputs, mask, noise, key, *, obj: Objective):
-    terms = example_terms(obj, params, x, key, noise, inputs=inputs, weight=mask)
-    return {k: jnp.tensordot(mask, v, axes=1) for k, v in terms.items()}
-
-
-def evaluate(obj: Objective, params, x, beta: float, noise, key, inputs=None) -> dict[str, float]:
-    """Every term over x [n, k] (batches of obj.batch_size, the last one masked), spectral terms included
-    (reduced over the whole set), at the full KL weight; 'objective' is what early stopping watches
-    (`monitored`). inputs [n, encoder_width]: what the encoder reads (None: x)."""
-    batch = obj.batch_size
-    x = np.asarray(x, np.float32)
-    inputs = x if inputs is None else np.asarray(inputs, np.float32)
-    n = len(x)
-    pad = lambda a: np.concatenate([a, np.zeros((-n % batch, a.shape[1]), np.float32)])  # noqa: E731
-    padded, padded_inputs = pad(x), pad(inputs)
-    mask = (np.arange(len(padded)) < n).astype(np.float32)
-    outs = [_eval_sums(params, padded[start:start + batch], padded_inputs[start:start + batch],
-                       mask[start:start + batch], noise, jax.random.fold_in(key, i), obj=obj)
-            for i, start in enumerate(range(0, len(padded), batch))]
-    sums = {}
-    for out in jax.device_get(outs):  # One host transfer; summed in batch order, in float64.
-        for k, v in out.items():
-            sums[k] = sums.get(k, 0.0) + np.asarray(v, np.float64)
-    means = {k: v / n for k, v in sums.items()}
-    combined = combine(obj, means, beta, obj.loss.kl_weight, free_bits=False)
-    out = {k: float(means[k]) for k in ("recon", "clamp", "kl", "distance") if k in means}
-    out.update({k: float(v) for k, v in combined.items()})
-    out["objective"] = monitored(obj, means, beta)
-    return out
-
-
-def calibrate_beta(obj: Objective, params, x, ratio: float, noise, key, inputs=None) -> tuple[float, dict[str, float]]:
-    """beta with beta * spectral : recon = ratio : 1 on x [n, k] (section 4.3); returns (beta, terms)."""
-    terms = evaluate(obj, params, x, 0.0, noise, key, inputs)
-    spectral = terms["spectral"] + obj.loss.mss_weight * terms["mss"]
-    return losses.spectral_weight_for_ratio(spectral, terms["recon"], ratio), terms
 
 
 def early_stopping(best: Optional[float], bad_epochs: int, val: float) -> tuple[bool, float, int]:
@@ -382,7 +148,7 @@ def train(config: RunConfig, run_dir: str | Path, dataset: data_lib.Dataset, *, 
         loop = _Loop(config, run_dir, dataset, latest, best, show_progress, on_step, devices, on_epoch)
         params = None  # Set by the phase start, or restored with the optimizer state when resuming.
         while not prog.done:
-            params, config = loop.run_phase(prog, params, records)
+            params = loop.run_phase(prog, params, records)
     finally:
         latest.close()
         best.close()
@@ -419,8 +185,13 @@ def _resume_point(config: RunConfig, run_dir: Path, latest, best):
         raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from; start the run without --resume")
     _, _, saved = run_files.restore_checkpoint(latest, step, params_like=models.init(config.model, 0)["params"])
     prog = Progress(**{**saved, "rng": tuple(saved["rng"])})
-    records = [r for r in run_files.read_metrics(run_dir) if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
-    _check_records(records, prog, RunPaths(run_dir).metrics)
+    records = [r for r in run_files.read_metrics(run_dir, torn_end_ok=True)  # A kill mid-append tears the last line.
+               if (r["phase"], r["epoch"]) <= (prog.phase, prog.epoch)]
+    try:
+        _check_records(records, prog, RunPaths(run_dir).metrics)
+    except run_files.RunFileError:
+        run_files.read_metrics(run_dir)  # A torn line the checkpoint needs was damaged otherwise: named by its line.
+        raise
     run_files.remove_temporaries(run_dir)
     for s in best.all_steps():  # A best saved after the latest one belongs to an epoch we redo.
         if s > step:
@@ -479,7 +250,7 @@ class _Loop:
         run_files.save_checkpoint(manager, prog.step, params, self.opt_state, dataclasses.asdict(prog))
 
     def run_phase(self, prog: Progress, params, records: list):
-        """Trains phase `prog.phase` from wherever `prog` stands; returns (params, config)."""
+        """Trains phase `prog.phase` from wherever `prog` stands; returns the params at its end."""
         config = self.config
         phase = config.phases[prog.phase]
         obj = objective(config, phase)
@@ -492,11 +263,11 @@ class _Loop:
             sharding_lib.check_batch(phase.batch_size, self.mesh)
             noise, batch_sharding = sharding_lib.replicate(noise, self.mesh), sharding_lib.batch_sharding(self.mesh)
         if prog.fresh:
-            params, config = self._start_phase(prog, phase, obj, opt, noise)
+            params = self._start_phase(prog, phase, obj, opt, noise)
         elif self.opt_state is None:  # Resumed mid-phase: params and optimizer state from the checkpoint.
             params = models.init(config.model, 0)["params"]
             params, self.opt_state, _ = run_files.restore_checkpoint(self.latest, prog.step, params,
-                                                                   optimizer(opt).init(params))
+                                                                   steps.optimizer(opt).init(params))
         params, self.opt_state = self.replicate(params), self.replicate(self.opt_state)
         key = jnp.asarray(prog.rng, jnp.uint32)
         bar = tqdm(total=phase.max_epochs * spe, initial=prog.epoch * spe + prog.batch, unit="step",
@@ -507,9 +278,10 @@ class _Loop:
                 order = epoch_order(config.seed, prog.phase, prog.epoch, n_train)
                 pending: list[tuple[int, int, dict]] = []  # (step, batch, metrics on device) since the last sync
                 for b in range(prog.batch, spe):
-                    params, self.opt_state, m = train_step(params, self.opt_state, self.train_x, self.train_inputs, order, b, prog.beta,
-                                                           noise, key, prog.step, kl_weight_at(config.loss, prog.epoch),
-                                                           obj=obj, opt=opt, batch_sharding=batch_sharding)
+                    params, self.opt_state, m = steps.train_step(
+                        params, self.opt_state, self.train_x, self.train_inputs, order, b, prog.beta, noise, key,
+                        prog.step, kl_weight_at(config.loss, prog.epoch), obj=obj, opt=opt,
+                        batch_sharding=batch_sharding)
                     prog.step, prog.batch = prog.step + 1, b + 1
                     pending.append((prog.step, prog.batch, m))
                     if prog.step % config.checkpoint_every == 0 and prog.batch < spe:
@@ -519,7 +291,7 @@ class _Loop:
                     if self.on_step is not None:
                         self.on_step(prog.step)
                 self._sync(prog, phase, spe, pending, bar)
-                val = evaluate(obj, params, self.val_x, prog.beta, noise, self.eval_key, self.val_inputs)
+                val = steps.evaluate(obj, params, self.val_x, prog.beta, noise, self.eval_key, self.val_inputs)
                 self._check_finite(prog.step + 1, val,
                                    f"validation after epoch {prog.epoch + 1} (phase {phase.name!r})")
                 record = self._end_epoch(prog, phase, obj, opt, val, time.time() - t0)
@@ -528,7 +300,7 @@ class _Loop:
                 if record["improved"]:
                     self.save(self.best, prog, params)
                 records.append(record)
-                run_files.write_metrics(self.run_dir, records)
+                run_files.append_metrics(self.run_dir, record)
                 if self.on_epoch is not None:
                     self.on_epoch(record)
                 bar.set_postfix(epoch=prog.epoch, val=f"{val['objective']:.4g}",
@@ -538,30 +310,28 @@ class _Loop:
                     prog.start_phase(prog.phase + 1, len(config.phases))
                 self.save(self.latest, prog, params)
                 if phase_done:
-                    return params, config
+                    return params
         finally:
             bar.close()
 
     def _start_phase(self, prog: Progress, phase: PhaseConfig, obj: Objective, opt: OptimizerSpec, noise):
-        """Params, optimizer and beta at a phase start (later phases start from the previous best)."""
+        """Params, optimizer and beta at a phase start (later phases start from the previous best); returns the
+        params. A calibrated beta lives in `prog` (saved with each checkpoint) and in each epoch's metrics record;
+        config.json keeps the phase's beta as given (None: calibrated)."""
         if prog.phase == 0:
             params = models.init(self.config.model, self.config.seed)["params"]
         else:
             params, _, _ = run_files.restore_checkpoint(self.best, None, models.init(self.config.model, 0)["params"])
-        self.opt_state = optimizer(opt).init(params)
+        self.opt_state = steps.optimizer(opt).init(params)
         beta = phase.beta if phase.spectral else 0.0
         if beta is None:
-            n_cal = min(CALIBRATION_BATCHES * phase.batch_size, len(self.train_host))
-            beta, terms = calibrate_beta(obj, params, self.train_host[:n_cal], self.config.loss.ratio, noise,
-                                         self.eval_key, self.train_inputs_host[:n_cal])
+            n_cal = min(steps.CALIBRATION_BATCHES * phase.batch_size, len(self.train_host))
+            beta, terms = steps.calibrate_beta(obj, params, self.train_host[:n_cal], self.config.loss.ratio, noise,
+                                               self.eval_key, self.train_inputs_host[:n_cal])
             tqdm.write(f"phase {phase.name!r}: beta = {beta:.6g} (initial spectral {terms['spectral']:.6g}, "
                        f"recon {terms['recon']:.6g} on {n_cal} patches; ratio {self.config.loss.ratio:g}:1)")
-            phases = list(self.config.phases)
-            phases[prog.phase] = dataclasses.replace(phase, beta=beta)
-            self.config = dataclasses.replace(self.config, phases=tuple(phases))
-            run_files.write_config(self.run_dir, self.config)
         prog.beta, prog.fresh = float(beta), False
-        return params, self.config
+        return params
 
     def _end_epoch(self, prog: Progress, phase: PhaseConfig, obj: Objective, opt: OptimizerSpec, val: dict,
                    seconds: float) -> dict:
@@ -577,9 +347,9 @@ class _Loop:
             prog.best_epoch = epoch
         prog.elapsed_s += seconds
         record = {"phase": prog.phase, "phase_name": phase.name, "epoch": epoch, "step": prog.step,
-                  "lr": float(learning_rate(opt, prog.epoch)), "beta": prog.beta,
+                  "lr": float(steps.learning_rate(opt, prog.epoch)), "beta": prog.beta,
                   "kl_weight": kl_weight_at(self.config.loss, prog.epoch)}
-        terms = _logged_terms(self.config.loss)
+        terms = logged_terms(self.config.loss)
         # Without the synth in the step (Experiment 1) the spectral terms exist on validation only.
         record.update({f"train/{k}": train_means[k] if obj.renders_in_step or k not in SPECTRAL_TERMS else None
                        for k in (*terms, "grad_norm")})
