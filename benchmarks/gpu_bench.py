@@ -12,7 +12,7 @@ rewritten after every row (a run cut short still leaves its rows):
    repeats after compilation; x realtime = sounds per second x seconds per sound. SynthAX's
    jitted `Voice.apply` at the same batches when `synthax` is importable (carry its wheel).
 2. The training step at batch 256 in both modes (Experiment 1, synth head), SCLP on STFT: exactly
-   benchmarks/train_step.py's `Ours` (vae.train.train_step), plus its torch + torchsynth baseline
+   benchmarks/train_step.py's `Ours` (vae.steps.train_step), plus its torch + torchsynth baseline
    when torchsynth is importable (it is absent on the GPU image: ours only).
 3. Parity: impl "xla" on the default device (the GPU) against the CPU kernel (`cpu_kernel`, on
    the CPU device) on the same random patches and every parameter at 0 and 1, with the same noise
