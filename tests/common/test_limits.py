@@ -15,8 +15,8 @@ from jaxsynth import SynthConfig
 from common import limits
 from vae import cli, data
 from matching import TargetError, load_target
+from tests.checkout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SYNTH = SynthConfig(batch_size=1, sample_rate=4000, buffer_size_seconds=0.1, control_rate=40)
 
 

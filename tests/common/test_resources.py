@@ -8,7 +8,6 @@ import errno
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,8 @@ import soundfile as sf
 
 from common import help
 from vae import cli, run_files, train
+from tests.checkout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 class XlaLike(RuntimeError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
@@ -12,10 +11,11 @@ from sklearn.metrics import adjusted_rand_score
 from eval.cli import eval_config, evaluate_parser
 from eval.clustering import ClusteringConfig, cluster_latents, dbscan
 from eval.pipeline import EvalConfig
-from planted import planted_clusters
+from tests.checkout import ROOT
+from tests.planted import planted_clusters
 
 
-THESIS = Path(__file__).resolve().parents[1] / "docs" / "thesis.md"  # The study's settings, quoted verbatim.
+THESIS = ROOT / "docs" / "thesis.md"  # The study's settings, quoted verbatim.
 
 
 def test_config_defaults_are_the_thesis_settings():

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from tests.checkout import run_cli
 
 from eval import cli as eval_cli
 from eval import reference

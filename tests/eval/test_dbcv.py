@@ -11,7 +11,7 @@ from scipy.spatial.distance import cdist
 from sklearn.cluster import DBSCAN
 
 from eval.dbcv import dbcv, dbcv_details
-from planted import planted_clusters
+from tests.planted import planted_clusters
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -13,7 +13,6 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-from conftest import load_script
 import soundfile as sf
 import torch
 from torch import nn
@@ -21,8 +20,8 @@ from torch import nn
 from eval import baselines, frechet, report
 from eval.pipeline import EvalConfig, evaluate
 from eval.spectral_metrics import METRIC_FEATURES
+from tests.checkout import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(home: Path) -> dict:

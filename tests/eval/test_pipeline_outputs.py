@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_script
+from tests.checkout import load_script
 import soundfile as sf
 
 from eval import figures, outputs

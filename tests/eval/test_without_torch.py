@@ -22,8 +22,8 @@ from pathlib import Path
 import matplotlib
 
 from eval.embeddings.registry import EMBEDDING_MODELS, TORCH_EXTRA_MESSAGE
+from tests.checkout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 NONE_ENTRY = """import sys
 import scipy.signal, scipy.stats  # see the module doc
 sys.modules["torch"] = None  # import torch now raises ImportError

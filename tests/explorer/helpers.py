@@ -1,4 +1,4 @@
-"""What the explorer's tests share: an explorer of the tiny run served on 127.0.0.1, HTTP calls that return
+"""What the explorer's tests share: the upload limit of their explorer (conftest.py), HTTP calls that return
 (status, body) whatever the status, the sound a map point must make and the map position an uploaded WAV must
 land on, computed independently of the server."""
 
@@ -16,6 +16,8 @@ from jaxsynth import Voice
 from vae import run as run_lib
 from explorer import space as space_lib
 from matching import load_target
+
+UPLOAD_LIMIT = 64_000  # Bytes: the tests' explorer refuses larger uploads.
 
 
 def call(url: str, data: bytes | dict | None = None, headers: dict | None = None, method: str | None = None):

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pytest
 
-from explorer_helpers import expected_point_audio, expected_upload, pcm_wav, wav_samples
+from tests.explorer.helpers import expected_point_audio, expected_upload, pcm_wav, wav_samples
 from explorer import Explorer, ExplorerConfig, ServerThread, create_app
 from matching import read_patch
 

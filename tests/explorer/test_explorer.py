@@ -15,33 +15,19 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from explorer_helpers import call, expected_point_audio, expected_upload, pcm_wav, wav_samples
+from tests.explorer.helpers import UPLOAD_LIMIT, call, expected_point_audio, expected_upload, pcm_wav, wav_samples
 from spectral import descriptors
 from explorer import Explorer, ExplorerConfig, ServerThread, create_app, measures
 from explorer import space as space_lib
 from explorer.cli import main as cli_main
 from matching import read_patch
+from tests.checkout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-UPLOAD_LIMIT = 64_000
-
-
-@pytest.fixture(scope="module")
-def explorer(tiny_run):
-    return Explorer.open(tiny_run, ExplorerConfig(upload_limit_bytes=UPLOAD_LIMIT, match_budget_s=4.0, match_starts=4,
-                                                  max_pending=6), progress=False)
-
-
-@pytest.fixture(scope="module")
-def url(explorer):
-    with ServerThread(create_app(explorer)) as server:
-        yield server.url
 
 
 def test_points_are_the_map(explorer, url):

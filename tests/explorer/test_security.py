@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from explorer_helpers import call
-from test_explorer import explorer, url  # noqa: F401 - the tiny run's explorer, served on 127.0.0.1
+from tests.explorer.helpers import call
 from explorer import ServerThread, create_app
 from explorer import requests as rq
 from explorer.server import allowed_hosts, is_loopback

@@ -315,7 +315,7 @@ def test_cli_latent_matches_at_the_runs_synth_and_prints_the_encoders_guess(tiny
 # ------------------------------------------------------------------------------------------ benchmark targets
 
 def test_benchmark_targets_say_what_to_install_when_espeak_is_missing(problem, monkeypatch):
-    from conftest import load_script
+    from tests.checkout import load_script
 
     targets = load_script("matching_targets", folder="benchmarks")
     monkeypatch.setattr(targets.shutil, "which", lambda name: None)

@@ -6,7 +6,7 @@ import math
 import re
 
 import pytest
-from conftest import load_script
+from tests.checkout import ROOT, load_script
 
 
 def test_train_step_benchmark_prints_both_stacks_and_ratios(capsys):
@@ -29,13 +29,11 @@ def test_gpu_script_cpu_smoke_writes_the_table(tmp_path):
     every section: throughput rows up to the cap, both training-step modes, a passing parity row."""
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
     out = tmp_path / "gpu.md"
     env = {k: v for k, v in __import__("os").environ.items() if k not in ("OUT", "JAX_PLATFORMS")}
     env["PYTHON"] = sys.executable
-    proc = subprocess.run(["bash", str(root / "benchmarks" / "gpu.sh"), "--cpu-smoke", "--out", str(out)],
+    proc = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu.sh"), "--cpu-smoke", "--out", str(out)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=330)  # gpu.sh's own limit is 300 s
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = out.read_text()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import importlib
 import tomllib
-from pathlib import Path
 
 import pytest
+from tests.checkout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
 
 

@@ -18,16 +18,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import run_cli
-from test_vae_train import _config, _params, _strip, dataset_file, uninterrupted  # noqa: F401 - fixtures
 
 from eval import cli as eval_cli
 from jaxsynth import SynthConfig, Voice
 from common import atomic
 from vae import cli, data, presets, run_files, train
 from vae.config import to_json
+from tests.checkout import ROOT, run_cli
+from tests.vae.short_runs import run_weights, short_config, without_times
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tree(root: Path) -> list[str]:
@@ -341,11 +340,11 @@ train.train(config, out, data.load(config.dataset_path, progress=False), resume=
 """
 
 
-def test_sigkill_during_training_and_writes_then_resume_equals_uninterrupted(dataset_file, uninterrupted,  # noqa: F811
+def test_sigkill_during_training_and_writes_then_resume_equals_uninterrupted(dataset_file, uninterrupted,
                                                                             tmp_path):
     straight, expected = uninterrupted
     config_file, out = tmp_path / "config.json", tmp_path / "killed"
-    config_file.write_text(to_json(_config(dataset_file)))
+    config_file.write_text(to_json(short_config(dataset_file)))
     # A step mid-epoch; the epoch-end checkpoint that ends phase 1 mid-write; the 5th epoch's metrics record.
     for mode, at in (("step", 5), ("checkpoint", 9), ("metrics", 5)):
         done = subprocess.run([sys.executable, "-c", _CHILD, str(config_file), str(out), mode, str(at)], cwd=ROOT,
@@ -357,7 +356,7 @@ def test_sigkill_during_training_and_writes_then_resume_equals_uninterrupted(dat
     result = train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
     assert result.step == expected.step
     assert not any(atomic.is_temporary(p.name) for p in out.iterdir())  # Resume removed the leftover.
-    assert _strip(run_files.read_metrics(out)) == _strip(run_files.read_metrics(straight))
+    assert without_times(run_files.read_metrics(out)) == without_times(run_files.read_metrics(straight))
     for which in ("best", "latest"):
-        a, b = _params(out, which), _params(straight, which)
+        a, b = run_weights(out, which), run_weights(straight, which)
         assert jax.tree.all(jax.tree.map(lambda u, v: bool(jnp.array_equal(u, v)), a, b)), which

@@ -7,9 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+from tests.checkout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 _CHECK = r"""
 import json, sys

@@ -14,7 +14,7 @@ from vae.cli import train_main
 from spectral.features import FeatureConfig
 from vae.presets import feature_config_for
 
-from conftest import run_cli
+from tests.checkout import run_cli
 
 MEL = sound_input.mel_config(feature_config_for(SynthConfig(batch_size=4, sample_rate=8000, buffer_size_seconds=0.25),
                                                 "stft"))

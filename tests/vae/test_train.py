@@ -1,7 +1,7 @@
 """vae.train: exact resume after crashes, NaN detection, schedule, data order; vae.run loading API.
 
 Runs here use phases without the spectral term (nothing is rendered) so they compile in seconds;
-the spectral path is covered by test_vae_models (gradients) and test_vae_cli (a full run).
+the spectral path is covered by test_models.py (gradients) and test_cli.py (a full run).
 """
 
 import dataclasses
@@ -12,33 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxsynth import SynthConfig
-from vae import data, models, presets, run, run_files, train
-from vae.models import ModelConfig
-from vae.config import LossConfig, PhaseConfig, RunConfig, ScheduleConfig, from_json
-
-TIME_KEYS = ("epoch_time_s", "elapsed_s")
-
-
-@pytest.fixture(scope="module")
-def dataset_file(tmp_path_factory):
-    dataset = data.generate(data.DataConfig(64, (48, 8, 8), seed=0))
-    npz, _ = data.save(dataset, tmp_path_factory.mktemp("data") / "tiny", progress=False)
-    return dataset, npz
-
-
-def _config(dataset_file, lr=1e-3, checkpoint_every=2) -> RunConfig:
-    dataset, path = dataset_file
-    synth = SynthConfig(batch_size=16, sample_rate=4000, buffer_size_seconds=0.1)
-    phases = (
-        PhaseConfig("pretrain", recon=True, spectral=False, beta=0.0, max_epochs=3, patience=10, batch_size=16,
-                    learning_rate=lr),
-        PhaseConfig("second", recon=True, spectral=False, beta=0.0, max_epochs=3, patience=10, batch_size=16,
-                    learning_rate=lr / 2, schedule=ScheduleConfig("step", decay_start=1, decay_every=1)),
-    )
-    return RunConfig(ModelConfig(63, (32, 16), 8), synth, LossConfig("sclp", "stft", presets.feature_config_for(synth)),
-                     phases, data.DataConfig(64, (48, 8, 8)), str(path), dataset.names, dataset.fixed,
-                     checkpoint_every=checkpoint_every)
+from vae import models, run, run_files, train
+from vae.config import ScheduleConfig, from_json
+from tests.vae.short_runs import run_weights, short_config, without_times
 
 
 class Crash(Exception):
@@ -50,21 +26,6 @@ def _crash_at(step):
         if s == step:
             raise Crash(s)
     return hook
-
-
-def _strip(records):
-    return [{k: v for k, v in r.items() if k not in TIME_KEYS} for r in records]
-
-
-def _params(run_dir, which):
-    return run.load_run(run_dir, which).params
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(dataset_file, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "straight"
-    result = train.train(_config(dataset_file), out, dataset_file[0], show_progress=False)
-    return out, result
 
 
 def test_uninterrupted_run_layout(uninterrupted):
@@ -88,7 +49,7 @@ def _config_from(out):
 def test_resume_after_crashes_matches_uninterrupted_run(dataset_file, uninterrupted, tmp_path):
     straight, expected = uninterrupted
     out = tmp_path / "crashy"
-    config = _config(dataset_file)
+    config = short_config(dataset_file)
     # Mid-epoch (latest at step 4), last step of a phase (latest at 8), mid phase 2 (latest at 12).
     with pytest.raises(Crash):
         train.train(config, out, dataset_file[0], show_progress=False, on_step=_crash_at(5))
@@ -99,9 +60,9 @@ def test_resume_after_crashes_matches_uninterrupted_run(dataset_file, uninterrup
                         on_step=_crash_at(crash))
     result = train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
     assert result.step == expected.step == 18
-    assert _strip(run_files.read_metrics(out)) == _strip(run_files.read_metrics(straight))
+    assert without_times(run_files.read_metrics(out)) == without_times(run_files.read_metrics(straight))
     for which in ("best", "latest"):
-        a, b = _params(out, which), _params(straight, which)
+        a, b = run_weights(out, which), run_weights(straight, which)
         assert jax.tree.all(jax.tree.map(lambda u, v: bool(jnp.array_equal(u, v)), a, b)), which
     again = train.train(run_files.load_config(out), out, dataset_file[0], resume=True, show_progress=False)
     assert again.step == 18  # A finished run resumes to "done" without training.
@@ -109,12 +70,12 @@ def test_resume_after_crashes_matches_uninterrupted_run(dataset_file, uninterrup
 
 def test_fresh_start_refuses_existing_run(dataset_file, uninterrupted):
     with pytest.raises(FileExistsError, match="resume"):
-        train.train(_config(dataset_file), uninterrupted[0], dataset_file[0], show_progress=False)
+        train.train(short_config(dataset_file), uninterrupted[0], dataset_file[0], show_progress=False)
 
 
 def test_nan_stops_with_step_terms_and_last_good_checkpoint(dataset_file, tmp_path):
     out = tmp_path / "nan"
-    config = _config(dataset_file, lr=1e30, checkpoint_every=1)
+    config = short_config(dataset_file, lr=1e30, checkpoint_every=1)
     with pytest.raises(train.NonFiniteLossError, match=r"non-finite loss at step (\d+).*bad terms: \[") as err:
         train.train(config, out, dataset_file[0], show_progress=False)
     failure = json.loads(run_files.RunPaths(out).failure.read_text())
