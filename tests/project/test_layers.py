@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.checkout import ROOT
+
 LAYERS = ("jaxsynth", "common", "spectral", "vae", "eval", "matching", "explorer")  # Bottom-up.
 
 
