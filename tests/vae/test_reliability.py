@@ -200,7 +200,7 @@ def test_p4_atomic_writes_leave_the_old_file_whole(tmp_path):
             raise RuntimeError("crash while writing")
     assert target.read_text() == "old\n" and _tree(tmp_path) == ["metrics.jsonl"]
     # SIGKILL mid-write: the old file stays whole; the leftover temporary is recognized as the run's.
-    child = ("import os, signal, sys; from vae import atomic\n"
+    child = ("import os, signal, sys; from common import atomic\n"
              "with atomic.atomic_path(sys.argv[1]) as tmp:\n"
              "    tmp.write_text('half')\n"
              "    os.kill(os.getpid(), signal.SIGKILL)\n")
