@@ -1,5 +1,5 @@
 """Shared fixtures: torchsynth reference voices (skipped with a clear reason if the torch extra is absent)
-and a tiny trained run."""
+and two tiny trained runs (a parameter model, a timbre model); the tests of the first are marked slow."""
 
 import subprocess
 import sys
@@ -58,7 +58,8 @@ def _train_tiny(root: Path, *flags: str) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
-    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs)."""
+    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs); the tests that
+    use it are marked slow (pytest_collection_modifyitems)."""
     return _train_tiny(tmp_path_factory.mktemp("tiny_run"), "--loss", "sclp", "--feature", "mfcc")
 
 
@@ -66,3 +67,12 @@ def tiny_run(tmp_path_factory) -> Path:
 def tiny_timbre_run(tmp_path_factory) -> Path:
     """A tiny run of the timbre objective: its encoder hears sounds, so any WAV can be encoded."""
     return _train_tiny(tmp_path_factory.mktemp("tiny_timbre_run"), "--objective", "timbre")
+
+
+@pytest.hookimpl(tryfirst=True)  # Before -m selects by marker.
+def pytest_collection_modifyitems(items):
+    """Mark the tests of the tiny run slow: every test worker trains its own (about a minute on 2 shared cores),
+    which the quick loop (`-m "not slow"`) spends on one training test and one of the timbre run instead."""
+    for item in items:
+        if "tiny_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

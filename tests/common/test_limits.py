@@ -49,6 +49,7 @@ def test_a_float_wav_peaking_at_5e29_is_refused(tmp_path):
         load_target(path, SYNTH)
 
 
+@pytest.mark.slow
 def test_match_cli_names_the_bomb_and_exits_2(tmp_path):
     path = claimed_rate_wav(tmp_path / "bomb.wav", 1_000_000_007)
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "match.py"), str(path), "--out", str(tmp_path / "m"),

@@ -78,6 +78,7 @@ def test_evaluate_flags_are_checked_before_any_work(tiny_run, flag, value):
     assert f"argument {flag}:" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_random_search_stops_when_its_time_is_up():
     from jaxsynth import SynthConfig
     from matching import Problem, random_search
@@ -88,6 +89,7 @@ def test_random_search_stops_when_its_time_is_up():
     assert random_search(problem, target, 40, batch=16).renders == 40
 
 
+@pytest.mark.slow
 def test_match_budget_covers_the_reference_and_a_full_disk_keeps_nothing(tmp_path, monkeypatch, capsys):
     from matching import cli as match_cli
     from matching import figure

@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 import numpy as np
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from eval.cli import eval_config, evaluate_parser
@@ -42,6 +43,7 @@ def test_dbscan_counts_planted_clusters_and_noise():
     assert adjusted_rand_score(labels, found[:300]) == 1.0
 
 
+@pytest.mark.slow
 def test_cluster_latents_end_to_end():
     # Four well-separated Gaussian clusters in a 16-d latent space; tiny so UMAP stays fast.
     rng = np.random.default_rng(0)

@@ -66,6 +66,7 @@ def test_vggish_pca_postprocessing(tmp_path):
     np.testing.assert_array_equal(emb, np.round(emb))
 
 
+@pytest.mark.slow
 def test_panns_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     reference = Cnn14_16k().eval()
@@ -157,6 +158,7 @@ except WeightsNotFoundError as _err:
     CDPAM_MISSING = str(_err)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CDPAM_MISSING is not None and __import__("os").environ.get("CI") != "true",
                     reason=str(CDPAM_MISSING))
 def test_cdpam_real_weights_give_the_packages_own_embedding():

@@ -2,6 +2,7 @@
 compare's organization table beside its baselines, and the measure in an evaluation of a timbre run."""
 
 import numpy as np
+import pytest
 
 from eval import organization
 
@@ -43,6 +44,7 @@ def test_compare_puts_organization_beside_its_baselines():
     assert timbre.rstrip(" |").count("—") == 1   # An evaluation from before the log_mel row: a dash, not an error.
 
 
+@pytest.mark.slow
 def test_evaluating_a_timbre_run_measures_organization(tiny_timbre_run, tmp_path):
     from eval.pipeline import EvalConfig, evaluate
     cfg = EvalConfig(test_limit=6, cluster_fraction=0.05, batch_size=8, n_examples=1, fad=False, progress=False)

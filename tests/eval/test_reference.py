@@ -2,11 +2,14 @@
 
 import json
 
+import pytest
+
 from eval import reference
 
 EVAL = ["--evaluate-args", "--no-fad", "--test-limit", "6", "--cluster-fraction", "1.0", "--umap-neighbors", "8"]
 
 
+@pytest.mark.slow
 def test_reference_runs_resume_skip_and_compare(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # The tiny dataset is generated under ./data.
     runs, results = tmp_path / "runs", tmp_path / "results"

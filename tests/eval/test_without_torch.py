@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 from eval.embeddings.registry import EMBEDDING_MODELS, TORCH_EXTRA_MESSAGE
 from tests.checkout import ROOT
@@ -49,6 +50,7 @@ def _python(hide: str, code: str, cwd: Path) -> subprocess.CompletedProcess:
                           env=env)
 
 
+@pytest.mark.slow
 def test_evaluation_modules_and_compare_help_import_without_torch(tmp_path):
     code = f"""
 import runpy

@@ -215,6 +215,7 @@ def served_hearing(tiny_timbre_run):
         yield explorer, server.url
 
 
+@pytest.mark.slow
 def test_an_uploaded_wav_lands_on_the_map_at_once(driver, served_hearing, tmp_path):
     explorer, url = served_hearing
     rate = explorer.run.synth_config.sample_rate

@@ -347,6 +347,7 @@ def hearing(tiny_timbre_run):
         yield explorer, server.url
 
 
+@pytest.mark.slow
 def test_an_upload_lands_on_the_map_where_its_encoding_projects(hearing, tmp_path):
     explorer, url = hearing
     rate = 2 * explorer.run.synth_config.sample_rate          # another rate and length: loaded like match.py

@@ -31,6 +31,7 @@ def test_both_implementations_agree(voice):
     np.testing.assert_allclose(np.asarray(kernel), np.asarray(voice.render(params)), atol=2e-4)
 
 
+@pytest.mark.slow
 def test_jit_and_vmap_of_the_pure_function(voice):
     params = voice.random_params(jax.random.PRNGKey(2), batch=6).reshape(2, 3, 78)
     noise = voice.noise_rows[0]
@@ -87,6 +88,7 @@ def test_validate_for_jitted_callers(voice):
         voice.validate(np.full((3, 78), -0.1, np.float32))
 
 
+@pytest.mark.slow
 def test_frozen_parameters(voice):
     free = [n for n in voice.parameter_names if not n.startswith("mod_matrix/")] + ["mod_matrix/adsr_1->vco_1_pitch"]
     fixed = {n: 0.0 for n in voice.parameter_names if n not in free}

@@ -37,6 +37,7 @@ def _noise():
     return voice_lib.Voice(CONFIG).noise_rows[:1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("impl", voice_lib.IMPLEMENTATIONS)
 def test_finite_at_random_patches_and_every_extreme(impl):
     rng = np.random.default_rng(0)
@@ -50,6 +51,7 @@ def test_finite_at_random_patches_and_every_extreme(impl):
     assert not bad, [labels[i - 36] if i >= 36 else f"random#{i}" for i in bad]
 
 
+@pytest.mark.slow
 def test_kernel_and_xla_gradients_agree():
     """The kernel's backward pass is the XLA one; only the forward audio (float32 roundings) differs."""
     params = jnp.asarray(parity.random_patches(np.random.default_rng(1), 8))
@@ -65,6 +67,7 @@ def test_kernel_and_xla_gradients_agree():
 SMOOTH = ["adsr_1/sustain", "mixer/vco_1", "mixer/vco_2", "vco_2/shape", "mod_matrix/adsr_1->vco_1_amp", "lfo_1/sin"]
 
 
+@pytest.mark.slow
 def test_matches_finite_differences():
     """Directional derivatives along smooth parameters vs central differences (float32: eps 1e-3).
 
@@ -88,6 +91,7 @@ def test_matches_finite_differences():
         assert analytic == pytest.approx(numeric, rel=0.02, abs=1e-5), name
 
 
+@pytest.mark.slow
 def test_matches_torch_autograd(tb):
     """torchsynth's own gradient (where defined: interior values, low notes) equals ours."""
     import torch

@@ -92,6 +92,7 @@ def test_upsample_is_bit_exact(torch_voice, parity_config):
     assert (ours == theirs).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["vco_1", "vco_2"])
 def test_vco(name, patch, torch_voice, parity_config):
     _, p = patch

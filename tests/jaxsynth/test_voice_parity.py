@@ -11,6 +11,7 @@ import pytest
 from jaxsynth import parity, voice as voice_lib
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("impl", voice_lib.IMPLEMENTATIONS)
 def test_random_patches(impl, tb, parity_config):
     params = parity.random_patches(np.random.default_rng(2024), 256)
@@ -20,6 +21,7 @@ def test_random_patches(impl, tb, parity_config):
     assert np.mean(report.rel_rms <= parity.REL_RMS_TARGET) > 0.25
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("impl", voice_lib.IMPLEMENTATIONS)
 def test_every_parameter_at_both_ends(impl, tb, parity_config):
     params, labels = parity.extreme_patches(np.random.default_rng(99))
@@ -28,6 +30,7 @@ def test_every_parameter_at_both_ends(impl, tb, parity_config):
     assert not failing, failing
 
 
+@pytest.mark.slow
 def test_tolerance_is_not_vacuous(tb, parity_config):
     """A one-semitone detune of vco_1 must fail the check."""
     params = parity.random_patches(np.random.default_rng(5), 32)

@@ -35,6 +35,7 @@ def _in_domain(problem, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(problem.render(jnp.asarray(sub01), problem.noise()))[0], sub01[0]
 
 
+@pytest.mark.slow
 def test_direct_beats_random_search_with_the_same_renders(problem):
     target, _ = _in_domain(problem, 3)
     found = direct(problem, target, starts=8, budget_s=1e9, max_steps=60, round_steps=30, chunk=10)
@@ -76,6 +77,7 @@ def test_coordinate_scan_moves_a_parameter_across_its_range(problem):
     assert renders == COORDINATE_POINTS  # out of time: one parameter, then stop
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("refine_fraction", [0.0, 0.5])
 def test_cmaes_beats_random_search_with_the_same_renders(problem, refine_fraction):
     target, _ = _in_domain(problem, 3)
@@ -217,6 +219,7 @@ def _heard(run) -> tuple[Problem, np.ndarray]:
     return prob, np.asarray(prob.render(jnp.asarray(run.dataset.test[:1]), prob.noise()))[0]
 
 
+@pytest.mark.slow
 def test_latent_starts_where_the_encoder_puts_the_target(tiny_timbre_run):
     from vae.run import decode, encode_audio, load_run
 
@@ -240,6 +243,7 @@ def test_latent_starts_where_the_encoder_puts_the_target(tiny_timbre_run):
     assert prior.extra["start"] == "prior" and "encoder_distance" not in prior.extra
 
 
+@pytest.mark.slow
 def test_an_encoder_start_needs_the_runs_rate_and_length(tiny_timbre_run):
     from vae.run import load_run
 
@@ -275,6 +279,7 @@ def test_cli_bad_input_exits_2_naming_it(tmp_path, monkeypatch, capsys, argv, me
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_writes_patch_wav_figure_and_the_summary_line(problem, tmp_path, capsys):
     target, _ = _in_domain(problem, 3)
     wav = _wav(tmp_path / "t.wav", target, SYNTH.sample_rate)
@@ -296,6 +301,7 @@ def test_cli_writes_patch_wav_figure_and_the_summary_line(problem, tmp_path, cap
                                atol=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_latent_matches_at_the_runs_synth_and_prints_the_encoders_guess(tiny_timbre_run, tmp_path, capsys):
     from vae.run import load_run
 

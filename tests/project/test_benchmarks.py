@@ -9,6 +9,7 @@ import pytest
 from tests.checkout import ROOT, load_script
 
 
+@pytest.mark.slow
 def test_train_step_benchmark_prints_both_stacks_and_ratios(capsys):
     bench = load_script("train_step", folder="benchmarks")
     assert bench.main(["--batch", "4", "--seconds", "0.1", "--sample-rate", "8000", "--repeats", "1",
@@ -24,6 +25,7 @@ def test_train_step_benchmark_prints_both_stacks_and_ratios(capsys):
     assert out.rstrip().splitlines()[-1].startswith("ratio ours/baseline synth_head")
 
 
+@pytest.mark.slow
 def test_gpu_script_cpu_smoke_writes_the_table(tmp_path):
     """`bash benchmarks/gpu.sh --cpu-smoke` (what CI can run of the GPU script) writes one table with
     every section: throughput rows up to the cap, both training-step modes, a passing parity row."""
@@ -63,6 +65,7 @@ def test_gpu_script_cpu_smoke_writes_the_table(tmp_path):
     assert "total" in by_part
 
 
+@pytest.mark.slow
 def test_synth_throughput_prints_every_synth_and_both_ratios(capsys):
     bench = load_script("synth_throughput", folder="benchmarks")
     assert bench.main(["--batches", "8", "--repeats", "2", "--seconds", "0.05", "--sample-rate", "8000"]) == 0
@@ -84,6 +87,7 @@ def test_synth_throughput_prints_every_synth_and_both_ratios(capsys):
             assert float(value) > 0
 
 
+@pytest.mark.slow
 def test_synthax_mapping_plays_the_same_patch():
     """Our [0, 1] patches mapped to SynthAX's parameter tree give nearly our sound (noise off, one
     patch per call so SynthAX's batch-wide normalization cannot interfere); a wrong column fails."""
@@ -133,6 +137,7 @@ def test_gpu_bench_stops_at_out_of_memory_or_budget_and_keeps_the_largest_batch(
     assert gpu.throughput(table, [8], args, None, time.perf_counter() + 100, []).startswith("error at batch 8")
 
 
+@pytest.mark.slow
 def test_encoder_start_benchmark_compares_every_search_and_baseline(tiny_timbre_run, tmp_path, capsys):
     """encoder_start.py on one held-out patch of a tiny run that hears: a table row and medians with every
     method, each cell 'distance / parameter error', and results.json with a row per method."""

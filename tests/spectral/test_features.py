@@ -169,6 +169,7 @@ def test_config_is_hashable_and_validated():
         features.FeatureConfig(n_mfcc=200)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('cfg', [
     CFG,
     dataclasses.replace(CFG, pad_mode='constant'),

@@ -110,6 +110,7 @@ def _all_losses(feature):
     return lambda t, p: jnp.stack([spectral_losses.spectral_loss(k, t, p, feature, CFG) for k in LOSS_NAMES])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('feature', sorted(features.FEATURES))
 def test_every_loss_finite_with_finite_grads_jit_vmap(feature):
     all_losses = _all_losses(feature)
@@ -150,6 +151,7 @@ def test_spectral_loss_unknown_names():
         spectral_losses.spectral_loss('scl', TARGET, PRED, 'mel', CFG)
 
 
+@pytest.mark.slow
 def test_sclp_on_stft_takes_the_parseval_path_with_fft_values_and_gradients():
     """spectral_loss('sclp', .., 'stft') uses STFT linearity + Parseval (no FFT); same value and gradient."""
     def fft_path(t, p):

@@ -88,12 +88,14 @@ def _spectral_grads(synth_head: bool):
     return jax.grad(spectral)(params)
 
 
+@pytest.mark.slow
 def test_spectral_gradient_is_exactly_zero_without_synth_head():
     grads = _spectral_grads(synth_head=False)
     leaves = jax.tree.leaves(grads)
     assert leaves and all(bool(jnp.all(g == 0.0)) for g in leaves)
 
 
+@pytest.mark.slow
 def test_spectral_gradient_reaches_decoder_with_synth_head():
     grads = _spectral_grads(synth_head=True)
     for part in ("decoder", "encoder"):

@@ -42,6 +42,7 @@ def _loss_and_grads(obj: train.Objective, render: bool, kl_weight=1.0, beta=2.0)
     return jax.value_and_grad(loss)(params)
 
 
+@pytest.mark.slow
 def test_experiment1_step_without_the_synth_has_the_same_gradient():
     """Experiment 1's spectral gradient is exactly 0, so skipping the synth leaves every gradient unchanged."""
     obj = _objective(synth_head=False)
@@ -107,6 +108,7 @@ def test_per_example_convergence_makes_silence_score_one_and_batch_reduction_wei
         spectral_losses.convergence(d_sil, r, "median")
 
 
+@pytest.mark.slow
 def test_multiscale_term_ranks_silence_below_a_quieter_copy():
     rng = np.random.default_rng(1)
     target = jnp.asarray(rng.normal(size=(2, 400)).astype(np.float32))
@@ -119,6 +121,7 @@ def test_multiscale_term_ranks_silence_below_a_quieter_copy():
     assert spectral_losses.multiscale_parts(target, target, FEATURES)["diff"].shape == (2, len(spectral_losses.MSS_SCALES))
 
 
+@pytest.mark.slow
 def test_batch_convergence_and_multiscale_reach_the_decoder_through_the_synth():
     obj = _objective(synth_head=True, spectral_reduction="batch", mss_weight=1.0)
     params = models.init(obj.model, 0)["params"]
@@ -195,6 +198,7 @@ def test_a_collapsed_model_scores_the_mean_patch_and_no_active_unit():
     assert record["val/active_units"] == 0 and len(record["val/per_param"]) == 63
 
 
+@pytest.mark.slow
 def test_spectral_frozen_parameters_get_no_spectral_gradient():
     """--spectral-frozen: the spectral term's value is unchanged, its gradient reaches no frozen column of
     the decoder's output (the parameter loss still does) and still reaches every other column."""

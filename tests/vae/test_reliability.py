@@ -212,6 +212,7 @@ def test_p4_atomic_writes_leave_the_old_file_whole(tmp_path):
     assert run_files.foreign_entries(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_p5_evaluate_without_checkpoints_is_one_error_and_writes_nothing(tiny_run, tmp_path):
     out = _copy_run(tiny_run, tmp_path)
     shutil.rmtree(out / "checkpoints")
@@ -340,6 +341,7 @@ train.train(config, out, data.load(config.dataset_path, progress=False), resume=
 """
 
 
+@pytest.mark.slow
 def test_sigkill_during_training_and_writes_then_resume_equals_uninterrupted(dataset_file, uninterrupted,
                                                                             tmp_path):
     straight, expected = uninterrupted

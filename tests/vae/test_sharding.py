@@ -7,6 +7,9 @@ import json
 import os
 import subprocess
 import sys
+
+import pytest
+
 from tests.checkout import ROOT
 
 
@@ -51,6 +54,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow
 def test_four_devices_match_one(tmp_path):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": str(ROOT)}

@@ -81,6 +81,7 @@ def test_timbre_run_encodes_sounds_and_exports(tiny_timbre_run, tiny_run, tmp_pa
         pretrained.export(tiny_timbre_run, exported)
 
 
+@pytest.mark.slow
 def test_shipped_model_loads_and_hears():
     run = run_lib.load_run(pretrained.DEFAULT_RUN)
     assert run_lib.hears_audio(run)

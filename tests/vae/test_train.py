@@ -28,6 +28,7 @@ def _crash_at(step):
     return hook
 
 
+@pytest.mark.slow
 def test_uninterrupted_run_layout(uninterrupted):
     out, result = uninterrupted
     assert result.step == 18  # 2 phases x 3 epochs x 48/16 steps.
@@ -46,6 +47,7 @@ def _config_from(out):
     return from_json(run_files.RunPaths(out).config.read_text())
 
 
+@pytest.mark.slow
 def test_resume_after_crashes_matches_uninterrupted_run(dataset_file, uninterrupted, tmp_path):
     straight, expected = uninterrupted
     out = tmp_path / "crashy"
@@ -68,6 +70,7 @@ def test_resume_after_crashes_matches_uninterrupted_run(dataset_file, uninterrup
     assert again.step == 18  # A finished run resumes to "done" without training.
 
 
+@pytest.mark.slow
 def test_fresh_start_refuses_existing_run(dataset_file, uninterrupted):
     with pytest.raises(FileExistsError, match="resume"):
         train.train(short_config(dataset_file), uninterrupted[0], dataset_file[0], show_progress=False)
@@ -86,6 +89,7 @@ def test_nan_stops_with_step_terms_and_last_good_checkpoint(dataset_file, tmp_pa
     assert all(bool(jnp.all(jnp.isfinite(p))) for p in jax.tree.leaves(good.params))
 
 
+@pytest.mark.slow
 def test_load_run_api(uninterrupted):
     out, _ = uninterrupted
     loaded = run.load_run(out)
