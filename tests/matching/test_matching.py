@@ -51,6 +51,7 @@ def test_direct_beats_random_search_with_the_same_renders(problem):
     assert found.distance <= found.extra["search_distance"]  # polishing never loses the search's best
 
 
+@pytest.mark.slow
 def test_direct_without_polish_stops_at_its_steps(problem):
     target, _ = _in_domain(problem, 3)
     found = direct(problem, target, starts=8, budget_s=1e9, max_steps=60, round_steps=30, chunk=10, polish_fraction=0.0)
@@ -60,6 +61,7 @@ def test_direct_without_polish_stops_at_its_steps(problem):
     assert found.renders == 4 * (32 + 8 * 20) + 8 * 10 + 3 * SCAN_POINTS
 
 
+@pytest.mark.slow
 def test_coordinate_scan_moves_a_parameter_across_its_range(problem):
     target, sub01 = _in_domain(problem, 5)
     noise, t = problem.noise(), jnp.asarray(target)
