@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo test parity bench clean
+.PHONY: install browser demo test quick parity bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) scripts/demo.py
 
-# The explorer's browser test (tests/test_explorer_browser.py) drives Debian's chromium and chromedriver:
+# The explorer's browser test (tests/explorer/test_browser.py) drives Debian's chromium and chromedriver:
 # installed here when missing (as root, with apt-get); elsewhere the test skips, and fails under CI=true.
 browser:
 	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
@@ -31,6 +31,10 @@ browser:
 
 test: install browser
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+# The quick loop while editing: the tests not marked slow, every package's included (CI runs `make test`).
+quick: install
+	$(PY) -m pytest -n 2 -m "not slow" --durations=5 $(PYTEST_ARGS)
 
 parity: install
 	$(PY) -m jaxsynth.parity --patches 500 --seed 0 --extremes

@@ -13,10 +13,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # The checkout, for tests.planted.
 
 from eval.dbcv import dbcv  # noqa: E402
-from planted import planted_clusters  # noqa: E402
+from tests.planted import planted_clusters  # noqa: E402
 
 
 def main() -> None:

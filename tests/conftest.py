@@ -1,7 +1,6 @@
 """Shared fixtures: torchsynth reference voices (skipped with a clear reason if the torch extra is absent)
-and a tiny trained run."""
+and two tiny trained runs (a parameter model, a timbre model); the tests of the first are marked slow."""
 
-import importlib.util
 import subprocess
 import sys
 import warnings
@@ -11,26 +10,7 @@ import numpy as np
 import pytest
 
 from jaxsynth import SynthConfig
-
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_script(name: str, folder: str = "scripts"):
-    """Import FOLDER/NAME.py (scripts/ or benchmarks/) as a module (they are not packages)."""
-    spec = importlib.util.spec_from_file_location(f"{name}_{folder}", ROOT / folder / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def run_cli(main, argv, capsys) -> tuple[int, str]:
-    """(exit status, stderr) of a command-line entry point `main(argv)`; argparse's own exits count as their status."""
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    return code, capsys.readouterr().err
+from tests.checkout import ROOT
 
 
 def _torch_bridge():
@@ -78,7 +58,8 @@ def _train_tiny(root: Path, *flags: str) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
-    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs)."""
+    """A run trained by scripts/train.py at the smallest scale (64 patches, 4 kHz, 0.1 s, 2 epochs); the tests that
+    use it are marked slow (pytest_collection_modifyitems)."""
     return _train_tiny(tmp_path_factory.mktemp("tiny_run"), "--loss", "sclp", "--feature", "mfcc")
 
 
@@ -86,3 +67,12 @@ def tiny_run(tmp_path_factory) -> Path:
 def tiny_timbre_run(tmp_path_factory) -> Path:
     """A tiny run of the timbre objective: its encoder hears sounds, so any WAV can be encoded."""
     return _train_tiny(tmp_path_factory.mktemp("tiny_timbre_run"), "--objective", "timbre")
+
+
+@pytest.hookimpl(tryfirst=True)  # Before -m selects by marker.
+def pytest_collection_modifyitems(items):
+    """Mark the tests of the tiny run slow: every test worker trains its own (about a minute on 2 shared cores),
+    which the quick loop (`-m "not slow"`) spends on one training test and one of the timbre run instead."""
+    for item in items:
+        if "tiny_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
