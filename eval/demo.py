@@ -5,9 +5,9 @@ distances held to sound distances, a decoder to the synth's parameters; results/
 audible scale (10,000 patches at 16 kHz, 1 s) for at most `EPOCHS` epochs into runs/demo, evaluates it
 (`eval.pipeline`; the spectral tables on `TEST_LIMIT` test sounds, the organization measure on 1,000) and
 prints a one-sentence verdict, the model beside the mean patch, an untrained model and shuffled sounds,
-and, for the latent space, beside the raw parameters, their PCA and MFCC statistics. About five minutes on
-2 CPU cores. FAD is left out unless asked for (`--fad-sounds N`): CDPAM embeds about 0.4 s of audio per
-second on 2 cores, so even 32 one-second sounds per set add minutes.
+and, for the latent space, beside the raw parameters, their PCA and MFCC statistics (time: README). FAD is
+left out unless asked for (`--fad-sounds N`): CDPAM embeds about 0.4 s of audio per second on 2 cores, so even
+32 one-second sounds per set add minutes.
 """
 
 from __future__ import annotations

@@ -35,6 +35,16 @@ def _in_domain(problem, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(problem.render(jnp.asarray(sub01), problem.noise()))[0], sub01[0]
 
 
+def _check_result(problem, target, found):
+    """A search's result: a patch in [0, 1] whose own distance is the one reported, and a history of renders and best
+    distances that only improves."""
+    assert found.params01.shape == (78,) and np.all((found.params01 >= 0) & (found.params01 <= 1))
+    again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
+    np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
+    assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
+    assert np.all(np.diff(found.history[:, 1]) <= 0)  # best distance so far
+
+
 @pytest.mark.slow
 def test_direct_beats_random_search_with_the_same_renders(problem):
     target, _ = _in_domain(problem, 3)
@@ -42,12 +52,7 @@ def test_direct_beats_random_search_with_the_same_renders(problem):
     baseline = random_search(problem, target, found.renders, batch=16)
     assert found.renders == baseline.renders >= 8 * 60
     assert found.distance < baseline.distance, (found.distance, baseline.distance)
-    assert found.params01.shape == (78,) and np.all((found.params01 >= 0) & (found.params01 <= 1))
-    # the reported distance is the best patch's own distance
-    again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
-    np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
-    assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
-    assert np.all(np.diff(found.history[:, 1]) <= 0)  # best distance so far
+    _check_result(problem, target, found)
     assert found.distance <= found.extra["search_distance"]  # polishing never loses the search's best
 
 
@@ -88,11 +93,7 @@ def test_cmaes_beats_random_search_with_the_same_renders(problem, refine_fractio
     assert found.method == ("cmaes+direct" if refine_fraction else "cmaes")
     assert found.renders == baseline.renders == 8 * 60 + 3 * 32  # draws, generations, descent steps, pitch scan
     assert found.distance < baseline.distance, (found.distance, baseline.distance)
-    assert found.params01.shape == (78,) and np.all((found.params01 >= 0) & (found.params01 <= 1))
-    again = problem.terms(problem.subset.select(jnp.asarray(found.params01[None])), jnp.asarray(target), problem.noise())
-    np.testing.assert_allclose(float(again[1][0]), found.distance, rtol=1e-4)
-    assert np.all(np.diff(found.history[:, 0]) > 0) and found.history[-1, 0] == found.renders
-    assert np.all(np.diff(found.history[:, 1]) <= 0)  # best distance so far
+    _check_result(problem, target, found)
 
 
 def test_pitch_scan_finds_a_note_a_semitone_off(problem):

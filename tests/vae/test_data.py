@@ -36,7 +36,7 @@ def test_generate_is_seeded_uniform_and_split():
     assert a.train.dtype == np.float32 and 0.0 <= a.train.min() and a.train.max() < 1.0
     other = data.generate(data.DataConfig(64, (48, 8, 8), seed=4))
     assert not np.array_equal(a.train, other.train)
-    with pytest.raises(ValueError, match="summing to n_patches"):
+    with pytest.raises(ValueError, match="DataConfig.split 5 3 3 must be three sizes .* that sum to DataConfig.n_patches 10"):
         data.DataConfig(n_patches=10, split=(5, 3, 3))
 
 
