@@ -98,12 +98,9 @@ class LossConfig:
     Attributes:
       spectral, feature, feature_config: spectral loss (spectral.losses) on that feature (spectral.features).
       alpha: clamp-loss weight; ratio: beta * spectral : recon at the start (section 4.3).
-      kl_weight: weight of the KL term (1: the thesis's ELBO). L_recon is a plain sum of squared errors,
-        a Gaussian likelihood with variance 1/2 per parameter; kl_weight = 2 sigma^2 makes it one with
-        standard deviation sigma (0.01: sigma ~ 0.07 in [0, 1] units). Encoding a uniform parameter
-        (variance 1/12) with posterior std s (in prior units) saves about (1 - s^2) / 12 of L_recon and
-        costs -log s nats of KL, so at weight k the optimum is s^2 = 6 k: nothing is encoded unless
-        k < 1/6, and the thesis's k = 1 collapses to the mean patch (results/README.md measures it).
+      kl_weight: weight of the KL term (1: the thesis's ELBO); 2 sigma^2 makes L_recon a Gaussian likelihood with
+        standard deviation sigma per parameter (0.01: sigma ~ 0.07). Nothing is encoded above about 1/6, so the
+        thesis's 1 collapses to the mean patch (results/README.md, section 1).
       kl_warmup_epochs: the KL weight rises linearly from kl_weight / n to kl_weight over the
         first n epochs of each phase (0: constant); early stopping waits until it is complete.
       free_bits: nats per latent dimension (batch mean) under which the KL is not penalized
@@ -111,8 +108,8 @@ class LossConfig:
       spectral_reduction: how a spectral-convergence loss (SCL, SCLP) reduces a batch: 'example' (the
         mean of per-example ratios; the thesis does not say, this is our reading of its equations) or
         'batch' (ratio of the batch's norms, as auraloss and ParallelWaveGAN); other losses are sums,
-        for which both are the same. Per-example ratios make silence a minimum (`losses.convergence`).
-      mss_weight: weight of an added multi-resolution STFT term (`losses.multiscale_spectral`,
+        for which both are the same. Per-example ratios make silence a minimum (`spectral.losses.convergence`).
+      mss_weight: weight of an added multi-resolution STFT term (`spectral.losses.multiscale_spectral`,
         which silence cannot satisfy) relative to the spectral term, in phases whose spectral
         term reaches the weights (synth head); the total spectral term is then
         beta * (spectral + mss_weight * mss). 0: off.
